@@ -23,4 +23,5 @@ def polymix_dependencies():
     _system_library("benchmark")  # Google Benchmark: benchmarks beside the code.
     _system_library("dnnl")  # oneDNN: CPU GEMM, convolution, pooling, normalisation.
     _system_library("dlpack")  # DLPack: the zero-copy tensor exchange header.
+    _system_library("nlohmann_json")  # nlohmann/json: the op schema and MXNet symbol JSON.
     cuda_configure(name = "cuda")  # CUDA 13.0 toolkit, cuBLAS, cuDNN, NCCL (from tools/setup).

@@ -1,0 +1,106 @@
+#include <algorithm>
+
+#include "absl/strings/str_join.h"
+#include "core/base/error.h"
+#include "core/ops/op.h"
+#include "nlohmann/json.hpp"
+
+namespace pmx {
+
+int OpDef::NumInputs(const OpParams& params) const {
+  if (variadic_count_param.empty()) return static_cast<int>(inputs.size());
+  return static_cast<int>(params.Int(variadic_count_param));
+}
+
+int OpDef::NumOutputs(const OpParams& params) const {
+  return num_outputs ? num_outputs(params) : static_cast<int>(outputs.size());
+}
+
+int OpDef::NumVisibleOutputs(const OpParams& params) const {
+  return num_visible_outputs ? num_visible_outputs(params) : NumOutputs(params);
+}
+
+OpParams OpDef::ParseParams(const ParamMap& given) const { return OpParams::Parse(name, params, given); }
+
+OpRegistry* OpRegistry::Get() {
+  static OpRegistry* registry = new OpRegistry();
+  return registry;
+}
+
+const OpDef& OpRegistry::Register(OpDef def) {
+  PMX_CHECK(!def.name.empty(), kRuntimeError, "an operator was registered without a name");
+  PMX_CHECK(static_cast<bool>(def.infer_shape), kRuntimeError, "[%s] registered without shape inference",
+            def.name);
+  std::vector<std::string> names = def.aliases;
+  names.push_back(def.name);
+  for (const std::string& name : names) {
+    PMX_CHECK(names_.count(name) == 0, kRuntimeError, "[%s] the name '%s' is already registered (by %s)",
+              def.name, name, names_.count(name) ? names_.at(name)->name : "");
+  }
+  auto owned = std::make_unique<OpDef>(std::move(def));
+  const OpDef* stored = owned.get();
+  for (const std::string& name : names) names_[name] = stored;
+  ops_[stored->name] = std::move(owned);
+  return *stored;
+}
+
+const OpDef* OpRegistry::Find(const std::string& name) const {
+  auto found = names_.find(name);
+  return found == names_.end() ? nullptr : found->second;
+}
+
+const OpDef& OpRegistry::Lookup(const std::string& name) const {
+  if (const OpDef* def = Find(name)) return *def;
+  std::vector<std::string> close;
+  for (const auto& [candidate, def] : names_) {
+    const size_t common = std::min(candidate.size(), name.size());
+    if (common >= 3 && (candidate.find(name.substr(0, 3)) != std::string::npos)) close.push_back(candidate);
+    if (close.size() == 5) break;
+  }
+  Throw(ErrorKind::kValueError, "unknown operator '%s'%s", name,
+        close.empty() ? std::string() : " (did you mean: " + absl::StrJoin(close, ", ") + "?)");
+}
+
+std::vector<const OpDef*> OpRegistry::List() const {
+  std::vector<const OpDef*> list;
+  for (const auto& [name, def] : ops_) list.push_back(def.get());
+  return list;
+}
+
+std::string OpRegistry::SchemaJson() const {
+  nlohmann::ordered_json ops = nlohmann::ordered_json::array();
+  for (const OpDef* def : List()) {
+    nlohmann::ordered_json params = nlohmann::ordered_json::array();
+    for (const ParamDef& param : def->params) {
+      nlohmann::ordered_json entry = {
+          {"name", param.name},
+          {"type", ParamTypeName(param.type)},
+          {"required", param.required},
+          {"default", param.default_value},
+          {"nullable", param.nullable},
+          {"doc", param.doc},
+      };
+      if (param.type == ParamType::kEnum) entry["choices"] = param.choices;
+      params.push_back(entry);
+    }
+    std::vector<std::string> auxiliary;
+    for (int index : def->auxiliary_inputs) auxiliary.push_back(def->inputs.at(index));
+    ops.push_back({
+        {"name", def->name},
+        {"aliases", def->aliases},
+        {"family", def->family},
+        {"doc", def->doc},
+        {"inputs", def->inputs},
+        {"variadic_count_param", def->variadic_count_param},
+        {"auxiliary_inputs", auxiliary},
+        {"outputs", def->outputs},
+        {"params", params},
+        {"differentiable", static_cast<bool>(def->gradient)},
+        {"needs_rng", def->needs_rng},
+    });
+  }
+  nlohmann::ordered_json schema = {{"schema_version", 1}, {"operators", ops}};
+  return schema.dump(1);
+}
+
+}  // namespace pmx

@@ -1,5 +1,7 @@
 // The GPU runtime interface: devices, memory, streams, copies and the few kernels the core runtime needs.
 // Two implementations, chosen by the build: core/backend/cuda (--config=cuda) and core/backend/no_gpu.
+// Failed CUDA calls throw pmx::Error: OutOfMemory for allocation failures, RuntimeError with CUDA's own
+// message otherwise; without CUDA every call but BuiltWithCuda and DeviceCount throws NotImplementedError.
 #ifndef POLYMIX_CORE_BACKEND_GPU_RUNTIME_H_
 #define POLYMIX_CORE_BACKEND_GPU_RUNTIME_H_
 
@@ -62,11 +64,13 @@ void MemcpyAsync(void* destination, const void* source, size_t bytes, CopyKind k
 void MemcpyPeerAsync(void* destination, int destination_device, const void* source, int source_device,
                      size_t bytes, Stream stream);
 
-// Queues a kernel that sets `count` elements of `dtype` at `destination` to `value` (converted to dtype).
+// Queues a kernel that sets `count` elements of `dtype` at `destination` to `value`, converted as the CPU
+// converts (integers truncate toward zero; ValueError when the value does not fit an integer dtype).
 void FillAsync(void* destination, DType dtype, int64_t count, double value, Stream stream);
 
 // Queues a kernel that converts `count` elements from `source` (of `source_dtype`) into `destination`
-// (of `destination_dtype`), with the same rounding as the CPU conversion.
+// (of `destination_dtype`), with the same rounding as the CPU conversion (see Note [Casts on the GPU] in
+// core/backend/cuda/kernels.cu).
 void CastAsync(const void* source, DType source_dtype, void* destination, DType destination_dtype,
                int64_t count, Stream stream);
 

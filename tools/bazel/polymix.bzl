@@ -37,22 +37,34 @@ def pmx_cc_benchmark(name, copts = [], deps = [], tags = [], **kwargs):
         **kwargs
     )
 
-def pmx_cuda_library(name, srcs, hdrs = [], deps = [], **kwargs):
+# Targets that exist only under --config=cuda: other builds skip them in wildcards (`bazel test //...`)
+# instead of running nvcc, which a machine without tools/setup's toolkit does not have.
+PMX_CUDA_ONLY = select({
+    "//tools/bazel:cuda_enabled": [],
+    "//conditions:default": ["//tools/bazel:cuda_build"],
+})
+
+def pmx_cuda_library(name, srcs, hdrs = [], deps = [], nvcc_flags = [], **kwargs):
     """Compiles .cu files with nvcc for sm_90 and wraps the objects in a cc_library.
 
-    Only build this under --config=cuda (select on //tools/bazel:cuda_enabled); the .cu files may
-    include the listed headers of deps by their workspace path.
+    Exists only under --config=cuda (see PMX_CUDA_ONLY). nvcc sees the .cu files, this library's `hdrs`
+    (included by workspace path, e.g. "core/backend/cuda/kernels.h") and the CUDA headers, nothing else:
+    keep .cu files free of Abseil and of other Polymix headers.
     """
     objects = []
     for src in srcs:
         obj = src.replace(".cu", ".cu.o")
         native.genrule(
             name = name + "_" + src.replace("/", "_").replace(".", "_"),
-            srcs = [src] + hdrs + ["@cuda//:nvcc", "@cuda//:bin/nvcc"],
+            srcs = [src] + hdrs,
+            tools = ["@cuda//:nvcc", "@cuda//:bin/nvcc"],
             outs = [obj],
-            cmd = ("$(location @cuda//:bin/nvcc) -std=c++17 -O3 -arch=sm_90 " +
-                   "-Xcompiler -fPIC -I. -I$(GENDIR) -Iexternal/cuda/include -c $(location %s) -o $@") % src,
+            cmd = ("$(location @cuda//:bin/nvcc) -std=c++17 -O3 -arch=sm_90 -Xcompiler -fPIC " +
+                   " ".join(nvcc_flags) +
+                   " -I. -I$(GENDIR) -Iexternal/cuda/include -c $(location %s) -o $@") % src,
+            message = "nvcc " + src,
             tags = ["cuda"],
+            target_compatible_with = PMX_CUDA_ONLY,
         )
         objects.append(obj)
     native.cc_library(
@@ -61,5 +73,6 @@ def pmx_cuda_library(name, srcs, hdrs = [], deps = [], **kwargs):
         hdrs = hdrs,
         deps = deps + ["@cuda//:cudart"],
         copts = PMX_COPTS,
+        target_compatible_with = PMX_CUDA_ONLY,
         **kwargs
     )

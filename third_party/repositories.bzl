@@ -8,6 +8,7 @@ tools/setup unpacks from its PyPI wheels. Each overlay lives in third_party/<nam
 """
 
 load("//third_party/cuda:cuda_configure.bzl", "cuda_configure")
+load("//third_party/python:python_configure.bzl", "python_configure")
 
 def _system_library(name):
     native.new_local_repository(
@@ -25,3 +26,4 @@ def polymix_dependencies():
     _system_library("dlpack")  # DLPack: the zero-copy tensor exchange header.
     _system_library("nlohmann_json")  # nlohmann/json: the op schema and MXNet symbol JSON.
     cuda_configure(name = "cuda")  # CUDA 13.0 toolkit, cuBLAS, cuDNN, NCCL (from tools/setup).
+    python_configure(name = "python_venv")  # The project virtualenv: numpy, pytest (from tools/setup).

@@ -166,6 +166,28 @@ PMX_API int pmx_ndarray_to_dlpack(PmxNDArrayHandle array, struct DLManagedTensor
  * handle is gone). Only compact row-major tensors are accepted. */
 PMX_API int pmx_ndarray_from_dlpack(struct DLManagedTensor* tensor, PmxNDArrayHandle* out);
 
+/* ---- Operators ------------------------------------------------------------------------------------ */
+
+/* Writes the whole operator registry as JSON (names, aliases, docs, inputs, outputs, typed parameters with
+ * defaults) to *out; the text stays valid until the thread's next call of this function. */
+PMX_API int pmx_op_schema_json(const char** out);
+/* Runs operator `op` (a name or alias) on `num_inputs` arrays with parameters given as MXNet-style strings
+ * (param_keys[i] = param_values[i]). With num_given_outputs == 0 new outputs are allocated; otherwise the
+ * results are written into `given_outputs` (MXNet's out=), which must match the inferred shapes and dtypes.
+ * Writes the number of visible outputs to *out_count and, to *out_arrays, a thread-local array (valid until
+ * the thread's next call) of new handles that the caller owns. */
+PMX_API int pmx_op_invoke(const char* op, int num_inputs, const PmxNDArrayHandle* inputs, int num_params,
+                          const char* const* param_keys, const char* const* param_values, int num_given_outputs,
+                          const PmxNDArrayHandle* given_outputs, int* out_count, PmxNDArrayHandle** out_arrays);
+/* Runs `op` forward, then its composed gradient for the head gradients `head_grads` (one per visible
+ * output): writes one gradient per input to *out_grads (thread-local array of new handles owned by the
+ * caller; NULL where no gradient flows) and the input count to *out_count. */
+PMX_API int pmx_op_gradient(const char* op, int num_inputs, const PmxNDArrayHandle* inputs, int num_params,
+                            const char* const* param_keys, const char* const* param_values, int num_head_grads,
+                            const PmxNDArrayHandle* head_grads, int* out_count, PmxNDArrayHandle** out_grads);
+/* Seeds the random generators of every device (mx.random.seed). */
+PMX_API int pmx_random_seed(uint64_t seed);
+
 /* ---- Testing: for every binding's tests of marshalling and error mapping ---------------------------- */
 
 /* Fails with the given error kind and message (kind PMX_ERROR_*; unknown kinds fail as RuntimeError). */

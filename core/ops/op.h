@@ -110,8 +110,16 @@ struct OpDef {
   std::string family;                // The file it is declared in, e.g. "unary", "nn/conv".
   std::vector<std::string> inputs;   // Input names; a variadic op has one name, given num_args times.
   std::string variadic_count_param;  // For variadic ops: the parameter giving the input count (num_args).
+  // For ops whose trailing inputs are optional (SequenceMask's sequence_length, used only when
+  // use_sequence_length is true): how many of `inputs`, from the first, a call takes. Default: all.
+  CountFn num_inputs;
+  // For variadic ops: inputs per unit of variadic_count_param; `inputs` names one such group (multi_sgd_update:
+  // {"weight", "grad"} given num_weights times).
+  int variadic_stride = 1;
   std::vector<int> auxiliary_inputs;  // Indices of inputs that are auxiliary states (BatchNorm stats).
-  std::vector<int> mutated_inputs;    // Indices of inputs the kernel updates in place (optimizer states).
+  // Indices of inputs the kernel updates in place (optimizer states). For variadic ops, positions within one
+  // group of variadic_stride inputs, repeated for every group (see MutatedInputs).
+  std::vector<int> mutated_inputs;
   std::vector<std::string> outputs = {"output"};  // Output names (all outputs, visible first).
   CountFn num_outputs;                // All outputs; default: outputs.size().
   CountFn num_visible_outputs;        // Outputs users see; default: num_outputs.
@@ -126,6 +134,8 @@ struct OpDef {
 
   // Number of inputs for the given parameters (variadic ops read variadic_count_param).
   int NumInputs(const OpParams& params) const;
+  // Indices of all inputs updated in place for the given parameters (mutated_inputs expanded over groups).
+  std::vector<int> MutatedInputs(const OpParams& params) const;
   // Number of outputs (all) for the given parameters.
   int NumOutputs(const OpParams& params) const;
   // Number of visible outputs for the given parameters.

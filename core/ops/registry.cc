@@ -8,8 +8,19 @@
 namespace pmx {
 
 int OpDef::NumInputs(const OpParams& params) const {
+  if (num_inputs) return num_inputs(params);
   if (variadic_count_param.empty()) return static_cast<int>(inputs.size());
-  return static_cast<int>(params.Int(variadic_count_param));
+  return static_cast<int>(params.Int(variadic_count_param)) * variadic_stride;
+}
+
+std::vector<int> OpDef::MutatedInputs(const OpParams& params) const {
+  if (variadic_count_param.empty()) return mutated_inputs;
+  std::vector<int> all;
+  const int groups = static_cast<int>(params.Int(variadic_count_param));
+  for (int group = 0; group < groups; ++group) {
+    for (int index : mutated_inputs) all.push_back(group * variadic_stride + index);
+  }
+  return all;
 }
 
 int OpDef::NumOutputs(const OpParams& params) const {
@@ -92,6 +103,7 @@ std::string OpRegistry::SchemaJson() const {
         {"doc", def->doc},
         {"inputs", def->inputs},
         {"variadic_count_param", def->variadic_count_param},
+        {"variadic_stride", def->variadic_stride},
         {"auxiliary_inputs", auxiliary},
         {"outputs", def->outputs},
         {"params", params},

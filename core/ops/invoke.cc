@@ -1,0 +1,220 @@
+#include "core/ops/invoke.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <random>
+
+#include "absl/strings/str_join.h"
+#include "core/base/error.h"
+#include "core/base/mutex.h"
+#include "core/engine/engine.h"
+#include "core/storage/storage.h"
+
+namespace pmx {
+namespace {
+
+// Note [Random seeds]
+// Each device has one generator that hands a fresh 64-bit seed to every random op at push time, on the
+// pushing thread, so that results depend only on the program order of calls and the seed given to
+// SeedRandom, never on how the engine schedules the kernels. Kernels derive their streams from the seed
+// (counter-based on GPUs, std::mt19937_64 per chunk on the host).
+class RandomSeeds {
+ public:
+  uint64_t Next(Device device) {
+    MutexLock lock(&mutex_);
+    auto found = generators_.find(Key(device));
+    if (found == generators_.end()) {
+      found = generators_.emplace(Key(device), std::mt19937_64(base_seed_ + Key(device))).first;
+    }
+    return found->second();
+  }
+  void Seed(uint64_t seed) {
+    MutexLock lock(&mutex_);
+    base_seed_ = seed;
+    generators_.clear();
+  }
+
+ private:
+  static uint64_t Key(Device device) {
+    const int type = device.type == DeviceType::kGPU ? 2 : 1;
+    return static_cast<uint64_t>(type) * 1000003u + static_cast<uint64_t>(device.id);
+  }
+  Mutex mutex_;
+  uint64_t base_seed_ ABSL_GUARDED_BY(mutex_) = 0x5eed;
+  std::map<uint64_t, std::mt19937_64> generators_ ABSL_GUARDED_BY(mutex_);
+};
+
+RandomSeeds& Seeds() {
+  static RandomSeeds* seeds = new RandomSeeds();
+  return *seeds;
+}
+
+const Kernel& FindKernel(const OpDef& op, Device device) {
+  const DeviceType type = device.type == DeviceType::kGPU ? DeviceType::kGPU : DeviceType::kCPU;
+  auto found = op.kernels.find(type);
+  if (found == op.kernels.end()) {
+    Throw(ErrorKind::kNotImplementedError, "[%s] no %s kernel for %s yet", op.name,
+          type == DeviceType::kGPU ? "GPU" : "CPU", op.name);
+  }
+  return found->second;
+}
+
+TensorRef RefOf(const NDArray& array) {
+  TensorRef ref;
+  ref.data = array.data();
+  ref.shape = array.shape();
+  ref.dtype = array.dtype();
+  ref.device = array.device();
+  return ref;
+}
+
+}  // namespace
+
+void InferOutputs(const OpDef& op, const OpParams& params, const std::vector<Shape>& input_shapes,
+                  const std::vector<DType>& input_dtypes, std::vector<Shape>* output_shapes,
+                  std::vector<DType>* output_dtypes) {
+  const int num_outputs = op.NumOutputs(params);
+  std::vector<MaybeShape> in_shapes(input_shapes.begin(), input_shapes.end());
+  std::vector<MaybeShape> out_shapes(num_outputs);
+  const bool shapes_known = op.infer_shape(params, &in_shapes, &out_shapes);
+  for (size_t i = 0; i < in_shapes.size(); ++i) {
+    PMX_CHECK(in_shapes[i].has_value() && *in_shapes[i] == input_shapes[i], kValueError,
+              "[%s] input %d has shape %s, but the op expects %s", op.name, static_cast<int>(i),
+              input_shapes[i].ToString(), in_shapes[i] ? in_shapes[i]->ToString() : std::string("another shape"));
+  }
+  PMX_CHECK(shapes_known, kValueError, "[%s] cannot infer the output shapes from the input shapes (%s)",
+            op.name, absl::StrJoin(input_shapes, ", ", [](std::string* out, const Shape& shape) {
+              out->append(shape.ToString());
+            }));
+  std::vector<MaybeDType> in_dtypes(input_dtypes.begin(), input_dtypes.end());
+  std::vector<MaybeDType> out_dtypes(num_outputs);
+  bool dtypes_known;
+  if (op.infer_type) {
+    dtypes_known = op.infer_type(params, &in_dtypes, &out_dtypes);
+  } else {
+    for (size_t i = 1; i < input_dtypes.size(); ++i) {
+      PMX_CHECK(input_dtypes[i] == input_dtypes[0], kTypeError,
+                "[%s] input %d has dtype %s but input 0 has %s: expected the same dtype", op.name,
+                static_cast<int>(i), DTypeName(input_dtypes[i]), DTypeName(input_dtypes[0]));
+    }
+    dtypes_known = !input_dtypes.empty();
+    for (MaybeDType& dtype : out_dtypes) dtype = input_dtypes.empty() ? MaybeDType() : input_dtypes[0];
+  }
+  PMX_CHECK(dtypes_known, kTypeError, "[%s] cannot infer the output dtypes", op.name);
+  output_shapes->clear();
+  output_dtypes->clear();
+  for (int i = 0; i < num_outputs; ++i) {
+    PMX_CHECK(out_shapes[i].has_value() && out_dtypes[i].has_value(), kValueError,
+              "[%s] output %d could not be inferred", op.name, i);
+    output_shapes->push_back(*out_shapes[i]);
+    output_dtypes->push_back(*out_dtypes[i]);
+  }
+}
+
+std::vector<NDArray> Invoke(const OpDef& op, const std::vector<NDArray>& inputs, const OpParams& params,
+                            const InvokeOptions& options) {
+  const int num_inputs = op.NumInputs(params);
+  PMX_CHECK(static_cast<int>(inputs.size()) == num_inputs, kValueError,
+            "[%s] expected %d input(s), given %d", op.name, num_inputs, static_cast<int>(inputs.size()));
+  Device device = options.device.value_or(DefaultDevice());
+  std::vector<Shape> input_shapes;
+  std::vector<DType> input_dtypes;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    PMX_CHECK(!inputs[i].is_none(), kValueError, "[%s] input %d is a none array", op.name, static_cast<int>(i));
+    if (i == 0 && !options.device) device = inputs[0].device();
+    PMX_CHECK(inputs[i].device() == device || (inputs[i].device().is_host() && device.is_host()), kValueError,
+              "[%s] input %d is on %s but the op runs on %s: copy it first (copyto / as_in_context)", op.name,
+              static_cast<int>(i), inputs[i].device().ToString(), device.ToString());
+    input_shapes.push_back(inputs[i].shape());
+    input_dtypes.push_back(inputs[i].dtype());
+  }
+  std::vector<Shape> output_shapes;
+  std::vector<DType> output_dtypes;
+  InferOutputs(op, params, input_shapes, input_dtypes, &output_shapes, &output_dtypes);
+  const Kernel& kernel = FindKernel(op, device);
+
+  std::vector<NDArray> outputs = options.outputs;
+  if (outputs.empty()) {
+    for (size_t i = 0; i < output_shapes.size(); ++i) {
+      outputs.push_back(NDArray::Empty(output_shapes[i], output_dtypes[i], device));
+    }
+  } else {
+    PMX_CHECK(outputs.size() == output_shapes.size(), kValueError, "[%s] expected %d output array(s), given %d",
+              op.name, static_cast<int>(output_shapes.size()), static_cast<int>(outputs.size()));
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      PMX_CHECK(outputs[i].shape() == output_shapes[i] && outputs[i].dtype() == output_dtypes[i], kValueError,
+                "[%s] output %d is %s %s but the op produces %s %s", op.name, static_cast<int>(i),
+                outputs[i].shape().ToString(), DTypeName(outputs[i].dtype()), output_shapes[i].ToString(),
+                DTypeName(output_dtypes[i]));
+      PMX_CHECK(outputs[i].device() == device, kValueError, "[%s] output %d is on %s, expected %s", op.name,
+                static_cast<int>(i), outputs[i].device().ToString(), device.ToString());
+    }
+  }
+
+  // Variables: outputs and mutated inputs are written; other inputs read (never both, never twice).
+  std::vector<VarHandle> mutable_vars;
+  auto add_unique = [](std::vector<VarHandle>* vars, VarHandle var) {
+    if (std::find(vars->begin(), vars->end(), var) == vars->end()) vars->push_back(var);
+  };
+  for (const NDArray& output : outputs) add_unique(&mutable_vars, output.var());
+  for (int index : op.MutatedInputs(params)) add_unique(&mutable_vars, inputs.at(index).var());
+  std::vector<VarHandle> const_vars;
+  for (const NDArray& input : inputs) {
+    if (std::find(mutable_vars.begin(), mutable_vars.end(), input.var()) == mutable_vars.end()) {
+      add_unique(&const_vars, input.var());
+    }
+  }
+
+  std::vector<TensorRef> input_refs;
+  for (const NDArray& input : inputs) input_refs.push_back(RefOf(input));
+  std::vector<TensorRef> output_refs;
+  for (const NDArray& output : outputs) output_refs.push_back(RefOf(output));
+  std::vector<WriteMode> modes = options.modes;
+  modes.resize(outputs.size(), WriteMode::kWrite);
+  auto shared_params = std::make_shared<OpParams>(params);
+  const uint64_t seed = op.needs_rng ? Seeds().Next(device) : 0;
+  const bool is_train = options.is_train;
+  const bool needs_temp = op.needs_temp_space;
+
+  Engine::Get()->PushSync(
+      [kernel, input_refs, output_refs, modes, shared_params, seed, is_train, needs_temp](RunContext run) {
+        KernelContext context;
+        context.params = shared_params.get();
+        context.device = run.device;
+        context.stream = run.stream;
+        context.modes = modes;
+        context.is_train = is_train;
+        context.seed = seed;
+        std::vector<StorageBlock> temps;
+        if (needs_temp) {
+          context.temp_space = [&temps, &run](size_t bytes) {
+            temps.push_back(Storage::Get()->Allocate(bytes, run.device));
+            return temps.back().data;
+          };
+        }
+        try {
+          kernel(context, input_refs, output_refs);
+        } catch (...) {
+          for (StorageBlock& block : temps) Storage::Get()->Free(block);
+          throw;
+        }
+        for (StorageBlock& block : temps) Storage::Get()->Free(block);
+      },
+      device, const_vars, mutable_vars, FnProperty::kNormal, 0, op.name.c_str());
+  return outputs;
+}
+
+std::vector<NDArray> Invoke(const std::string& op, const std::vector<NDArray>& inputs, const ParamMap& params,
+                            const InvokeOptions& options) {
+  const OpDef& def = OpRegistry::Get()->Lookup(op);
+  return Invoke(def, inputs, def.ParseParams(params), options);
+}
+
+NDArray Invoke1(const std::string& op, const std::vector<NDArray>& inputs, const ParamMap& params) {
+  return Invoke(op, inputs, params).at(0);
+}
+
+void SeedRandom(uint64_t seed) { Seeds().Seed(seed); }
+
+}  // namespace pmx

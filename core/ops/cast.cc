@@ -240,7 +240,8 @@ PMX_REGISTER_OP(all_finite) {
 
 PMX_REGISTER_OP(multi_all_finite) {
   OpDef def = FiniteOpDef("multi_all_finite",
-                          "A float32 flag of shape (1,): 1 if every element of all num_arrays inputs is finite, else 0.");
+                          "A float32 flag of shape (1,): 1 if every element of all num_arrays inputs is finite, "
+                          "else 0.");
   def.variadic_count_param = "num_arrays";
   def.params.insert(def.params.begin(), {"num_arrays", ParamType::kInt, "1", false, false, {}, "Number of arrays."});
   return def;

@@ -110,7 +110,8 @@ PMX_REGISTER_OP(_zeros_without_dtype) {
   return CreationOpDef(
       "_zeros_without_dtype", "An array of zeros whose dtype is an MXNet type flag (-1: float32).",
       {{"shape", ParamType::kShape, "()", false, false, {}, "The shape of the output."}, ContextParam(),
-       {"dtype", ParamType::kInt, "-1", false, false, {}, "MXNet type flag of the output (0 float32, 1 float64, ...); -1: float32."}},
+       {"dtype", ParamType::kInt, "-1", false, false, {},
+        "MXNet type flag of the output (0 float32, 1 float64, ...); -1: float32."}},
       [](const OpParams& p) { return ShapeParam("_zeros_without_dtype", p); }, FlagDType,
       [](const KernelContext& context, absl::Span<const TensorRef>, absl::Span<const TensorRef> out) {
         FillWith("_zeros_without_dtype", context, out[0], [](auto zero, int64_t) { return zero; });

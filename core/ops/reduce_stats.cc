@@ -29,7 +29,8 @@ PMX_REGISTER_OP(norm) {
                 {"axis", ParamType::kShape, "None", false, true, {},
                  "The axis or axes to reduce; None or () reduces all elements into shape (1,)."},
                 {"out_dtype", ParamType::kEnum, "None", false, true,
-                 {"float16", "float32", "float64", "int64", "int32", "int8"}, "The dtype of the output (default: the input's)."},
+                 {"float16", "float32", "float64", "int64", "int32", "int8"},
+                 "The dtype of the output (default: the input's)."},
                 {"keepdims", ParamType::kBool, "False", false, false, {},
                  "Whether to keep the reduced axes as dimensions of size 1."}};
   def.infer_shape = [](const OpParams& params, std::vector<MaybeShape>* in, std::vector<MaybeShape>* out) {
@@ -136,7 +137,9 @@ PMX_REGISTER_OP(moments) {
       });
       T* mean_out = out[0].As<T>();
       const bool add_mean = context.modes[0] == WriteMode::kAdd;
-      for (int64_t i = 0; i < m; ++i) Store<T, ComputeType<T>>(mean_out + i, static_cast<ComputeType<T>>(mean[i]), add_mean);
+      for (int64_t i = 0; i < m; ++i) {
+        Store<T, ComputeType<T>>(mean_out + i, static_cast<ComputeType<T>>(mean[i]), add_mean);
+      }
       ReduceKernel<SumSquaresReducer, A>(geometry, centred, out[1].As<T>(), context.modes[1] == WriteMode::kAdd,
                                          [count](A acc) { return acc / count; });
     });
@@ -146,7 +149,8 @@ PMX_REGISTER_OP(moments) {
     const Value x = args.inputs[0];
     const Value from_mean = BroadcastReduced(b, args.output_grads[0], x, *args.params, "axes", true);
     const Value from_var = BroadcastReduced(b, args.output_grads[1], x, *args.params, "axes", true);
-    const Value centred = b.Call1("elemwise_sub", {x, BroadcastReduced(b, args.outputs[0], x, *args.params, "axes", false)});
+    const Value mean = BroadcastReduced(b, args.outputs[0], x, *args.params, "axes", false);
+    const Value centred = b.Call1("elemwise_sub", {x, mean});
     const Value twice = b.Call1("_mul_scalar", {centred}, {{"scalar", "2"}});
     return {b.Call1("elemwise_add", {from_mean, Mul(b, from_var, twice)})};
   };
@@ -172,7 +176,8 @@ PMX_REGISTER_OP(_square_sum) {
   };
   def.kernels[DeviceType::kCPU] = [](const KernelContext& context, absl::Span<const TensorRef> in,
                                      absl::Span<const TensorRef> out) {
-    const ReduceGeometry geometry(in[0].shape, ReduceAxesFromParams("_square_sum", *context.params, in[0].shape).reduced);
+    const ReduceAxes axes = ReduceAxesFromParams("_square_sum", *context.params, in[0].shape);
+    const ReduceGeometry geometry(in[0].shape, axes.reduced);
     DispatchAllowed<DTypes::kNumeric>("_square_sum", in[0].dtype, [&](auto tag) {
       using T = decltype(tag);
       ReduceKernel<SumSquaresReducer, AccumulatorOf<T>>(geometry, in[0].As<T>(), out[0].As<T>(),
@@ -234,6 +239,26 @@ inline bool Beats(C v, C best) {
   return best == best && (v != v || (kMax ? v > best : v < best));
 }
 
+// The first position in [first, last) holding `target` (NaN matches NaN). Blocks of 32 are tested
+// branch-free first (an OR of compares, which vectorises), then the block with a hit is scanned.
+template <typename T, typename C>
+int64_t FirstMatch(const T* src, int64_t first, int64_t last, C target) {
+  if (target != target) {
+    for (int64_t j = first; j < last; ++j) {
+      if (IsNan(static_cast<C>(src[j]))) return j;
+    }
+    return last;
+  }
+  int64_t j = first;
+  for (; j + 32 <= last; j += 32) {
+    int hits = 0;
+    for (int64_t k = 0; k < 32; ++k) hits |= static_cast<C>(src[j + k]) == target;
+    if (hits) break;
+  }
+  while (j < last && static_cast<C>(src[j]) != target) ++j;
+  return j;
+}
+
 // Note [Legacy argmax]
 // MXNet 1.x's argmax/argmin/argmax_channel return the indices in the input's dtype (float32 for float32
 // data), which MXNet code relies on (e.g. comparing with float labels); Polymix keeps that. Indices are
@@ -265,7 +290,8 @@ void ArgExtremum(const char* op, const KernelContext& context, const TensorRef& 
                                  ? 1 : std::min<int64_t>((threads + outer - 1) / outer, length / kElementwiseGrain + 1);
       const int64_t chunk = (length + pieces - 1) / pieces;
       std::vector<std::pair<C, int64_t>> partial(outer * pieces);
-      cpu::ParallelFor(outer * pieces, std::max<int64_t>(1, kElementwiseGrain / chunk), [&](int64_t begin, int64_t end) {
+      const int64_t grain = std::max<int64_t>(1, kElementwiseGrain / chunk);
+      cpu::ParallelFor(outer * pieces, grain, [&](int64_t begin, int64_t end) {
         for (int64_t item = begin; item < end; ++item) {
           const int64_t row = item / pieces, piece = item % pieces;
           const int64_t first = piece * chunk, last = std::min(length, first + chunk);
@@ -273,12 +299,7 @@ void ArgExtremum(const char* op, const KernelContext& context, const TensorRef& 
           // Two vectorised passes beat one branchy pass: find the extreme, then its first position.
           using Extreme = std::conditional_t<kMax, MaxReducer, MinReducer>;
           const C best = first < last ? reduce_internal::ReduceContiguous<Extreme, C>(src + first, last - first) : C(0);
-          int64_t best_index = first;
-          if (best != best) {
-            while (best_index < last && !IsNan(static_cast<C>(src[best_index]))) ++best_index;
-          } else {
-            while (best_index < last && static_cast<C>(src[best_index]) != best) ++best_index;
-          }
+          const int64_t best_index = FirstMatch(src, first, last, best);
           partial[item] = {best, first < last ? best_index : -1};
         }
       });
@@ -325,7 +346,9 @@ void ArgExtremum(const char* op, const KernelContext& context, const TensorRef& 
 // MXNet's ReduceAxisShapeImpl: no axis (or a 1-d input) searches everything into shape (1,).
 Shape ArgShape(const char* op, const Shape& in, std::optional<int> axis, bool keepdims) {
   if (!axis || in.ndim() <= 1) {
-    if (in.ndim() == 0 && axis) PMX_CHECK(*axis == 0 || *axis == -1, kValueError, "[%s] axis %d is out of range for a scalar input", op, *axis);
+    if (in.ndim() == 0 && axis) {
+      PMX_CHECK(*axis == 0 || *axis == -1, kValueError, "[%s] axis %d is out of range for a scalar input", op, *axis);
+    }
     if (in.ndim() == 1 && axis) NormalizeAxis(*axis, 1, op);
     return keepdims ? Shape(std::vector<int64_t>(in.ndim(), 1)) : Shape{1};
   }

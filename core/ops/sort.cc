@@ -112,6 +112,35 @@ void SortFirst(std::vector<Item>* items, int64_t k) {
   }
 }
 
+// Sorts packed (key << 32 | position) items by key, stable: LSD radix sort on the 32 key bits, one
+// pass per byte (skipped where every item has the same byte). Items start in position order, so equal
+// keys stay in position order, exactly as the (key, position) order of SortFirst.
+void RadixSortPacked(std::vector<uint64_t>* items, std::vector<uint64_t>* scratch) {
+  const int64_t n = static_cast<int64_t>(items->size());
+  if (n == 0) return;
+  std::vector<uint32_t> counts(4 * 256, 0);
+  for (uint64_t item : *items) {
+    const uint32_t key = static_cast<uint32_t>(item >> 32);
+    for (int d = 0; d < 4; ++d) ++counts[d * 256 + ((key >> (8 * d)) & 255)];
+  }
+  scratch->resize(n);
+  uint64_t* from = items->data();
+  uint64_t* to = scratch->data();
+  for (int d = 0; d < 4; ++d) {
+    const int shift = 32 + 8 * d;
+    uint32_t* count = counts.data() + d * 256;
+    if (count[(from[0] >> shift) & 255] == static_cast<uint32_t>(n)) continue;
+    uint32_t offset[256], sum = 0;
+    for (int b = 0; b < 256; ++b) {
+      offset[b] = sum;
+      sum += count[b];
+    }
+    for (int64_t i = 0; i < n; ++i) to[offset[(from[i] >> shift) & 255]++] = from[i];
+    std::swap(from, to);
+  }
+  if (from != items->data()) std::copy(from, from + n, items->data());
+}
+
 template <typename T, typename I>
 void SortRows(const T* x, const AxisView& view, int64_t k, bool ascending, const SortOutputs<T, I>& out) {
   using C = ComputeType<T>;
@@ -124,7 +153,7 @@ void SortRows(const T* x, const AxisView& view, int64_t k, bool ascending, const
   const int64_t cost = view.length * 16;
   cpu::ParallelFor(rows, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(cost, 1)),
                    [&](int64_t begin, int64_t end) {
-    std::vector<uint64_t> packed_items(packed ? view.length : 0);
+    std::vector<uint64_t> packed_items(packed ? view.length : 0), scratch;
     std::vector<WideItem> wide_items(packed ? 0 : view.length);
     std::vector<int64_t> order(k);
     for (int64_t row = begin; row < end; ++row) {
@@ -134,7 +163,11 @@ void SortRows(const T* x, const AxisView& view, int64_t k, bool ascending, const
         for (int64_t j = 0; j < view.length; ++j) {
           packed_items[j] = ((OrderKey(static_cast<C>(src[j * view.inner])) ^ flip) << 32) | static_cast<uint64_t>(j);
         }
-        SortFirst(&packed_items, k);
+        if (k * 8 > view.length && view.length >= 256) {
+          RadixSortPacked(&packed_items, &scratch);
+        } else {
+          SortFirst(&packed_items, k);
+        }
         for (int64_t j = 0; j < k; ++j) order[j] = static_cast<int64_t>(packed_items[j] & 0xFFFFFFFFu);
       } else {
         for (int64_t j = 0; j < view.length; ++j) {

@@ -17,7 +17,7 @@ ReduceAxes ResolveReduceAxes(const char* op, const Shape& in, const std::optiona
     std::vector<bool> named(ndim, false);
     for (int64_t given : *axis) {
       const int64_t normalised = given < 0 ? given + ndim : given;
-      PMX_CHECK(normalised >= 0 && normalised < ndim, kValueError,
+      PMX_CHECK(normalised >= 0 && normalised < ndim, kIndexError,
                 "[%s] axis %d is out of range for an input of shape %s (expected -%d <= axis < %d)", op, given,
                 in.ToString(), ndim, ndim);
       PMX_CHECK(!named[normalised], kValueError, "[%s] axis (%s) names axis %d twice", op,

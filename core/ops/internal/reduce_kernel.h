@@ -27,7 +27,8 @@ struct ReduceAxes {
 };
 
 // Applies MXNet's `axis` (nullopt: None), `keepdims` and `exclude` to `in`. An empty or absent axis
-// reduces everything. Throws ValueError naming `op` for an axis out of range or given twice.
+// reduces everything. Throws IndexError naming `op` for an axis out of range, ValueError for one given
+// twice.
 ReduceAxes ResolveReduceAxes(const char* op, const Shape& in, const std::optional<std::vector<int64_t>>& axis,
                              bool keepdims, bool exclude);
 
@@ -48,13 +49,18 @@ GradientBuilder::Value BroadcastReduced(GradientBuilder& b, GradientBuilder::Val
 
 // Note [Reduction loops]
 // Adjacent axes of the same kind (reduced or kept) are merged and size-1 axes dropped, so every
-// reduction becomes one of two loop nests:
-//  - inner-reduced (the stride-1 group is reduced): each output is a sum of contiguous segments, each
-//    reduced pairwise with 8 independent lanes (vectorisable; error O(log n) instead of O(n));
-//  - inner-kept (the stride-1 group is kept): rows of the kept group are combined into a tile of
-//    accumulators, vectorised across the tile, in blocks of kBlockRows rows (blocked summation).
+// reduction becomes one of a few loop nests, each reading memory in order where it can:
+//  - inner-reduced (the stride-1 group is reduced): each output combines contiguous segments. A segment
+//    is reduced in leaves of kPairwiseBase elements with 128 bytes of independent lanes (vector
+//    registers), and leaves are combined pairwise through a binary-counter stack (cascade summation:
+//    error O(log n), not O(n)). When outputs sit between reduced groups ([..., R, K, R]), a tile of
+//    neighbouring outputs is advanced together so that memory is read in order.
+//  - inner-kept (the stride-1 group is kept): rows are added into a tile of accumulators, eight rows
+//    per pass and vectorised across the tile, and the tile is folded into a second one every
+//    kBlockRows rows (blocked summation). Narrow rows are folded m at a time into one tile of width*m.
 // Outputs are split across threads; when there are fewer outputs than threads, the reduced range is
 // split too and the partial results combined in a fixed order, so results do not depend on timing.
+// Accumulation is in AccumulatorOf<T>: float for float16/bfloat16/float32, double for float64.
 
 // The loop structure of a reduction (see Note [Reduction loops]).
 struct ReduceGeometry {
@@ -189,7 +195,7 @@ constexpr int64_t kPairwiseBase = 1024;
 // Width of the accumulator tile of the inner-kept loop (elements).
 constexpr int64_t kTile = 2048;
 // Kept runs at most this wide take the narrow inner-kept loop, which folds several rows into one tile.
-constexpr int64_t kNarrowWidth = 256;
+constexpr int64_t kNarrowWidth = kTile / 2;
 
 inline int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -304,76 +310,139 @@ void CombinePieces(const std::vector<A>& partials, int64_t tasks, int64_t pieces
   }
 }
 
+// Reduces a contiguous segment; short ones with a plain loop (the lane set-up would dominate).
+template <typename R, typename A, typename T>
+inline A ReduceSegment(const T* x, int64_t n) {
+  if (n >= kLanes<A>) return ReduceContiguous<R, A>(x, n);
+  A acc = R::template Identity<A>();
+  for (int64_t j = 0; j < n; ++j) acc = R::Combine(acc, R::template Map<A>(static_cast<ComputeType<T>>(x[j])));
+  return acc;
+}
+
 // Inner-reduced loop: each output combines contiguous segments of the stride-1 reduced group.
 template <typename R, typename A, typename T, typename StoreFn>
 void InnerReduce(const ReduceGeometry& g, const T* x, StoreFn&& store) {
   const int64_t length = g.reduced_sizes.back();
   const int outer_ndim = static_cast<int>(g.reduced_sizes.size()) - 1;
   const int kept_ndim = static_cast<int>(g.kept_sizes.size());
+  // Reduces the flat reduced range [r_begin, r_end) of the output at input offset `base`.
+  auto reduce_range = [&](int64_t base, int64_t r_begin, int64_t r_end) {
+    if (outer_ndim == 0) return ReduceSegment<R, A>(x + base + r_begin, r_end - r_begin);
+    OffsetWalker segments(g.reduced_sizes.data(), g.reduced_strides.data(), outer_ndim, r_begin / length);
+    A acc = R::template Identity<A>(), block = R::template Identity<A>();
+    int64_t pos = r_begin % length, in_block = 0;
+    for (int64_t r = r_begin; r < r_end;) {
+      const int64_t n = std::min(length - pos, r_end - r);
+      block = R::Combine(block, ReduceSegment<R, A>(x + base + segments.offset() + pos, n));
+      if (++in_block == kBlockRows) {
+        acc = R::Combine(acc, block);
+        block = R::template Identity<A>();
+        in_block = 0;
+      }
+      r += n;
+      pos = 0;
+      segments.Next();
+    }
+    return R::Combine(acc, block);
+  };
   const int64_t pieces = SplitCount(g.out_size, g.reduce_size);
+  if (pieces == 1 && outer_ndim > 0 && kept_ndim > 0 && g.kept_strides.back() == length) {
+    // [..., reduced, kept, reduced]: the segments of neighbouring outputs are adjacent, so walk a tile of
+    // outputs per segment position; memory is then read in order instead of with a large stride.
+    constexpr int64_t kOutputs = 64;
+    const int64_t run = g.kept_sizes.back(), tiles = CeilDiv(run, kOutputs);
+    const int64_t segments_count = g.reduce_size / length;
+    RunItems(g.out_size / run * tiles, kOutputs * g.reduce_size, [&](int64_t begin, int64_t end) {
+      A acc[kOutputs], block[kOutputs];
+      for (int64_t task = begin; task < end; ++task) {
+        const int64_t row = task / tiles, t0 = (task % tiles) * kOutputs, w = std::min(kOutputs, run - t0);
+        const T* base = x + KeptOffset(g, kept_ndim - 1, row) + t0 * length;
+        std::fill(acc, acc + w, R::template Identity<A>());
+        std::fill(block, block + w, R::template Identity<A>());
+        OffsetWalker segments(g.reduced_sizes.data(), g.reduced_strides.data(), outer_ndim, 0);
+        for (int64_t s = 0; s < segments_count; ++s, segments.Next()) {
+          const T* src = base + segments.offset();
+          for (int64_t t = 0; t < w; ++t) {
+            block[t] = R::Combine(block[t], ReduceSegment<R, A>(src + t * length, length));
+          }
+          if ((s + 1) % kBlockRows == 0) {
+            for (int64_t t = 0; t < w; ++t) {
+              acc[t] = R::Combine(acc[t], block[t]);
+              block[t] = R::template Identity<A>();
+            }
+          }
+        }
+        for (int64_t t = 0; t < w; ++t) store(row * run + t0 + t, R::Combine(acc[t], block[t]));
+      }
+    });
+    return;
+  }
+  if (pieces == 1) {
+    RunItems(g.out_size, g.reduce_size, [&](int64_t begin, int64_t end) {
+      OffsetWalker kept(g.kept_sizes.data(), g.kept_strides.data(), kept_ndim, begin);
+      for (int64_t o = begin; o < end; ++o, kept.Next()) store(o, reduce_range(kept.offset(), 0, g.reduce_size));
+    });
+    return;
+  }
   const int64_t chunk = CeilDiv(g.reduce_size, pieces);
-  std::vector<A> partials(pieces > 1 ? g.out_size * pieces : 0);
+  std::vector<A> partials(g.out_size * pieces);
   RunItems(g.out_size * pieces, chunk, [&](int64_t begin, int64_t end) {
     for (int64_t item = begin; item < end; ++item) {
       const int64_t o = item / pieces, piece = item % pieces;
-      const int64_t base = KeptOffset(g, kept_ndim, o);
-      const int64_t r_begin = piece * chunk, r_end = std::min(g.reduce_size, r_begin + chunk);
-      OffsetWalker segments(g.reduced_sizes.data(), g.reduced_strides.data(), outer_ndim, r_begin / length);
-      A acc = R::template Identity<A>(), block = R::template Identity<A>();
-      int64_t pos = r_begin % length, in_block = 0;
-      for (int64_t r = r_begin; r < r_end;) {
-        const int64_t n = std::min(length - pos, r_end - r);
-        block = R::Combine(block, ReduceContiguous<R, A>(x + base + segments.offset() + pos, n));
-        if (++in_block == kBlockRows) {
-          acc = R::Combine(acc, block);
-          block = R::template Identity<A>();
-          in_block = 0;
-        }
-        r += n;
-        pos = 0;
-        segments.Next();
-      }
-      acc = R::Combine(acc, block);
-      if (pieces == 1) {
-        store(o, acc);
-      } else {
-        partials[item] = acc;
-      }
+      const int64_t r_begin = piece * chunk;
+      partials[item] = reduce_range(KeptOffset(g, kept_ndim, o), r_begin, std::min(g.reduce_size, r_begin + chunk));
     }
   });
-  if (pieces == 1) return;
   CombinePieces<R, A>(partials, g.out_size, pieces, 1, [&](int64_t o, auto&& value) { store(o, value(0)); });
 }
 
-// Adds row-major rows of `width` elements (`count` of them, contiguous from src) into the tile `block`
-// of `tile` = width * m elements cyclically, folding `block` into `acc` every kBlockRows tile rows.
+// Combines `rows` rows of `tile` elements, `stride` apart, into `block`, eight rows per pass (one load
+// and store of `block` per eight rows), folding `block` into `acc` about every kBlockRows rows.
+template <typename R, typename A, typename T>
+void AddRows(const T* src, int64_t rows, int64_t stride, int64_t tile, A* acc, A* block, int64_t* in_block) {
+  using C = ComputeType<T>;
+  auto map = [](const T* p, int64_t i) { return R::template Map<A>(static_cast<C>(p[i])); };
+  int64_t r = 0;
+  for (; r + 8 <= rows; r += 8) {
+    const T* p = src + r * stride;
+    for (int64_t i = 0; i < tile; ++i) {
+      const A a = R::Combine(R::Combine(map(p, i), map(p + stride, i)),
+                             R::Combine(map(p + 2 * stride, i), map(p + 3 * stride, i)));
+      const A b = R::Combine(R::Combine(map(p + 4 * stride, i), map(p + 5 * stride, i)),
+                             R::Combine(map(p + 6 * stride, i), map(p + 7 * stride, i)));
+      block[i] = R::Combine(block[i], R::Combine(a, b));
+    }
+    if ((*in_block += 8) >= kBlockRows) {
+      for (int64_t i = 0; i < tile; ++i) {
+        acc[i] = R::Combine(acc[i], block[i]);
+        block[i] = R::template Identity<A>();
+      }
+      *in_block = 0;
+    }
+  }
+  for (; r < rows; ++r) {
+    const T* row = src + r * stride;
+    for (int64_t i = 0; i < tile; ++i) block[i] = R::Combine(block[i], map(row, i));
+    ++*in_block;
+  }
+}
+
+// Adds `count` rows of `width` elements (`row_stride` apart) into the tile `block` of `tile` = width * m
+// elements: contiguous rows are read as one run, `tile` elements at a time (element j lands in column
+// j % width, since tile is a multiple of width).
 template <typename R, typename A, typename T>
 void AccumulateRows(const T* src, int64_t count, int64_t width, int64_t row_stride, int64_t tile, A* acc, A* block,
                     int64_t* in_block) {
   using C = ComputeType<T>;
-  auto flush = [&] {
-    for (int64_t i = 0; i < tile; ++i) {
-      acc[i] = R::Combine(acc[i], block[i]);
-      block[i] = R::template Identity<A>();
-    }
-    *in_block = 0;
-  };
   if (row_stride == width && tile > width) {
-    // Contiguous rows: treat them as one run, `tile` elements at a time.
-    const int64_t length = count * width;
-    int64_t j = 0;
-    for (; j + tile <= length; j += tile) {
-      for (int64_t i = 0; i < tile; ++i) block[i] = R::Combine(block[i], R::template Map<A>(static_cast<C>(src[j + i])));
-      if (++*in_block == kBlockRows) flush();
+    const int64_t length = count * width, full = length / tile;
+    AddRows<R, A>(src, full, tile, tile, acc, block, in_block);
+    for (int64_t j = full * tile, i = 0; j < length; ++j, ++i) {
+      block[i] = R::Combine(block[i], R::template Map<A>(static_cast<C>(src[j])));
     }
-    for (int64_t i = 0; j + i < length; ++i) block[i] = R::Combine(block[i], R::template Map<A>(static_cast<C>(src[j + i])));
     return;
   }
-  for (int64_t r = 0; r < count; ++r) {
-    const T* row = src + r * row_stride;
-    for (int64_t i = 0; i < tile; ++i) block[i] = R::Combine(block[i], R::template Map<A>(static_cast<C>(row[i])));
-    if (++*in_block == kBlockRows) flush();
-  }
+  AddRows<R, A>(src, count, row_stride, tile, acc, block, in_block);
 }
 
 // Inner-kept loop: rows of the stride-1 kept group are combined into tiles of accumulators. Narrow kept
@@ -390,7 +459,7 @@ void OuterReduce(const ReduceGeometry& g, const T* x, StoreFn&& store) {
   const int64_t run_stride = has_reduced ? g.reduced_strides.back() : width;
   const int outer_reduced_ndim = has_reduced ? static_cast<int>(g.reduced_sizes.size()) - 1 : 0;
   const bool narrow = width <= kNarrowWidth;
-  const int64_t fold = narrow ? std::max<int64_t>(1, std::min(run, kNarrowWidth * 2 / width)) : 1;
+  const int64_t fold = narrow ? std::max<int64_t>(1, std::min(run, kTile / width)) : 1;
   const int64_t tile = narrow ? width * fold : std::min(width, kTile);
   const int64_t tiles = narrow ? 1 : CeilDiv(width, kTile);
   const int64_t tasks = rows_out * tiles;

@@ -42,5 +42,5 @@ _case("_eye", lambda N, M=0, k=0, ctx="", dtype="float32": np.eye(N, M or N, k, 
       {"N": 3, "M": 4, "k": 1}, [{"M": 0, "k": 0}, {"k": -2, "dtype": "int32"}, {"N": 2, "M": 5, "k": 7}])
 _case("_linspace", lambda start, stop, num, endpoint=True, ctx="", dtype="float32":
       np.linspace(start, stop, num, endpoint=endpoint).astype(dtype),
-      {"start": 0, "stop": 1, "num": 5}, [{"endpoint": False}, {"num": 1}, {"num": 0}, {"start": -2, "stop": 8, "num": 6,
-                                                                                       "dtype": "float64"}])
+      {"start": 0, "stop": 1, "num": 5},
+      [{"endpoint": False}, {"num": 1}, {"num": 0}, {"start": -2, "stop": 8, "num": 6, "dtype": "float64"}])

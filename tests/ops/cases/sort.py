@@ -18,7 +18,9 @@ def _order(x, axis, is_ascend):
     if axis is None:
         x, axis = x.reshape(-1), 0
     key = x.astype(np.float64)
-    return np.argsort(key if is_ascend else -key, axis=axis, kind="stable"), x, axis
+    if not is_ascend:  # NaN sorts as the largest value: first when descending.
+        key = np.where(np.isnan(key), -np.inf, -key)
+    return np.argsort(key, axis=axis, kind="stable"), x, axis
 
 
 def _topk(x, axis=-1, k=1, ret_typ="indices", is_ascend=False, dtype="float32"):
@@ -46,18 +48,38 @@ def _argsort(x, axis=-1, is_ascend=True, dtype="float32"):
     return _order(x, axis, is_ascend)[0].astype(dtype)
 
 
+def _ties_and_nans(shape):
+    """Inputs with many ties (and NaNs and signed zeros for floats) to check the sort order."""
+
+    def make(rng, dtype):
+        x = np.round(rng.uniform(-3, 3, shape))
+        if np.dtype(dtype).kind == "f":
+            x[rng.random(shape) < 0.05] = np.nan
+            x[x == 0] = np.where(rng.random(np.count_nonzero(x == 0)) < 0.5, -0.0, 0.0)
+        return [x]
+
+    return make
+
+
 _case("topk", _topk, shapes=((3, 6),), params={"k": 2, "ret_typ": "both"}, dtypes=NUMERIC,
       check=sweep(_topk, [{"ret_typ": "value", "axis": 0, "is_ascend": True}, {"ret_typ": "indices", "k": 3},
                           {"ret_typ": "mask", "k": 2, "axis": 0}, {"ret_typ": "value", "axis": None, "k": 4},
                           {"ret_typ": "mask", "axis": None, "k": 5}, {"k": 0, "dtype": "int64"},
                           ({"ret_typ": "both", "k": 10}, lambda r, d: [r.uniform(-1, 1, (20, 5000))]),
-                          ({"ret_typ": "value", "k": 3, "axis": 1}, lambda r, d: [r.uniform(-1, 1, (4, 6, 5))])]))
+                          ({"ret_typ": "value", "k": 3, "axis": 1}, lambda r, d: [r.uniform(-1, 1, (4, 6, 5))]),
+                          ({"ret_typ": "both", "k": 20, "dtype": "int32"}, _ties_and_nans((5, 400))),
+                          ({"ret_typ": "both", "k": 300, "is_ascend": True, "dtype": "int32"},
+                           _ties_and_nans((5, 400)))]))
 _case("sort", _sort, shapes=((3, 5),), params={"axis": 0, "is_ascend": False}, dtypes=NUMERIC,
       check=sweep(_sort, [{"axis": -1}, {"axis": None}, ({"axis": 1}, lambda r, d: [r.uniform(-1, 1, (3, 8, 4))]),
-                          ({"axis": -1}, lambda r, d: [r.uniform(-1, 1, (64, 2000))])]))
+                          ({"axis": -1}, lambda r, d: [r.uniform(-1, 1, (64, 2000))]),
+                          ({"axis": -1}, _ties_and_nans((4, 900))), ({"axis": None}, _ties_and_nans((3, 7)))]))
 _case("argsort", _argsort, shapes=((3, 5),), params={"axis": -1, "dtype": "int32"}, dtypes=NUMERIC,
       check=sweep(_argsort, [{"axis": 0, "is_ascend": False}, {"axis": None, "dtype": "float64"},
-                             {"axis": 1, "dtype": "int64"}]))
+                             {"axis": 1, "dtype": "int64"},
+                             ({"axis": -1, "dtype": "int32"}, _ties_and_nans((6, 700))),
+                             ({"axis": -1, "is_ascend": False, "dtype": "int32"}, _ties_and_nans((6, 700))),
+                             ({"axis": 0, "is_ascend": False, "dtype": "int32"}, _ties_and_nans((50, 3)))]))
 
 
 def _index_inputs(data_shape, index_shape, length):

@@ -7,13 +7,15 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-#include <chrono>
+#include <ctime>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/engine/engine.h"
@@ -38,12 +40,19 @@ uint64_t Work(uint64_t state) {
   return state;
 }
 
+// The calling thread's CPU time in µs: calibration must not count time the thread spent descheduled.
+double ThreadCpuMicros() {
+  timespec now;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return now.tv_sec * 1e6 + now.tv_nsec / 1e3;
+}
+
 void Calibrate() {
   uint64_t sink = 1;
   for (int attempt = 0; attempt < 8; ++attempt) {
-    auto start = std::chrono::steady_clock::now();
+    const double start = ThreadCpuMicros();
     for (int i = 0; i < 20; ++i) sink = Work(sink);
-    double micros = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / 20;
+    const double micros = (ThreadCpuMicros() - start) / 20;
     work_rounds = std::max<int64_t>(1, static_cast<int64_t>(work_rounds * kWorkMicros / micros));
   }
   benchmark::DoNotOptimize(sink);
@@ -144,8 +153,11 @@ class RatioReporter : public benchmark::ConsoleReporter {
     const double naive_trip = micros_per_op("BM_NaiveRoundTrip/real_time", 1);
     const double chains1 = micros_per_op("BM_IndependentChains/1/real_time", 1);
     const double chains2 = micros_per_op("BM_IndependentChains/2/real_time", 1);
-    std::printf("\nSummary (same run; ~%.0f us of work per chain op, %lld xorshift rounds)\n", kWorkMicros,
-                static_cast<long long>(work_rounds));
+    double load[1] = {0};
+    getloadavg(load, 1);
+    std::printf("\nSummary (same run; ~%.0f us of CPU work per chain op = %lld xorshift rounds; load average "
+                "%.2f on %u cores: ratios are meaningful only on an otherwise idle machine)\n",
+                kWorkMicros, static_cast<long long>(work_rounds), load[0], std::thread::hardware_concurrency());
     std::printf("  direct call:                          %8.3f us/op\n", direct);
     std::printf("  NaiveEngine push+complete:            %8.3f us/op  (%.1fx direct)\n", naive, naive / direct);
     std::printf("  ThreadedEngine push+complete, 1 wkr:  %8.3f us/op  (%.1fx direct, %.1fx naive)\n", threaded1,

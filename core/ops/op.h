@@ -150,7 +150,12 @@ class OpRegistry {
   // The process's registry.
   static OpRegistry* Get();
   // Adds `def`; throws RuntimeError if its name or an alias is taken. Returns the stored definition.
+  // Kernels that AddKernel queued for any of its names are attached here.
   const OpDef& Register(OpDef def);
+  // Adds `kernel` for `device` to the op called (or aliased) `op`: at once if it is registered, else
+  // when it is (Note [Kernels added by backends]). Throws RuntimeError if that op already has a kernel
+  // for `device`.
+  void AddKernel(const std::string& op, DeviceType device, Kernel kernel);
   // The op called `name` (or aliased so), or nullptr.
   const OpDef* Find(const std::string& name) const;
   // The op called `name`; throws ValueError "unknown operator" with close names when missing.
@@ -162,8 +167,12 @@ class OpRegistry {
   std::string SchemaJson() const;
 
  private:
+  // Stores `kernel` as `def`'s kernel for `device`; throws RuntimeError if it has one.
+  static void AttachKernel(OpDef* def, DeviceType device, Kernel kernel);
   std::map<std::string, std::unique_ptr<OpDef>> ops_;
   std::map<std::string, const OpDef*> names_;  // Names and aliases.
+  // Kernels from AddKernel whose op is not registered yet, by the name they were added under.
+  std::multimap<std::string, std::pair<DeviceType, Kernel>> pending_kernels_;
 };
 
 // Registers an op at static-initialisation time: PMX_REGISTER_OP(my_op) { return OpDef{...}; }.

@@ -49,10 +49,41 @@ const OpDef& OpRegistry::Register(OpDef def) {
               def.name, name, names_.count(name) ? names_.at(name)->name : "");
   }
   auto owned = std::make_unique<OpDef>(std::move(def));
-  const OpDef* stored = owned.get();
+  OpDef* stored = owned.get();
   for (const std::string& name : names) names_[name] = stored;
   ops_[stored->name] = std::move(owned);
+  for (const std::string& name : names) {
+    auto range = pending_kernels_.equal_range(name);
+    std::vector<std::pair<DeviceType, Kernel>> kernels;
+    for (auto it = range.first; it != range.second; ++it) kernels.push_back(std::move(it->second));
+    pending_kernels_.erase(range.first, range.second);
+    for (auto& [device, kernel] : kernels) AttachKernel(stored, device, std::move(kernel));
+  }
   return *stored;
+}
+
+// Note [Kernels added by backends]
+// An op's CPU kernel sits in its declaration; device backends (core/backend/cuda/ops under
+// --config=cuda) add theirs from their own files, so operator code has no #ifdef and a build without
+// the backend simply lacks the kernel (Invoke then says "no GPU kernel for <op> yet"). Backends call
+// AddKernel from static initialisers, whose order across translation units is unspecified: a kernel
+// for an op not registered yet waits in pending_kernels_ and Register attaches it. A kernel whose op
+// is never registered stays pending and is never used; backends' tests check that theirs arrived.
+void OpRegistry::AddKernel(const std::string& op, DeviceType device, Kernel kernel) {
+  PMX_CHECK(static_cast<bool>(kernel), kRuntimeError, "[%s] AddKernel was given an empty kernel", op);
+  auto found = names_.find(op);
+  if (found == names_.end()) {
+    pending_kernels_.emplace(op, std::make_pair(device, std::move(kernel)));
+    return;
+  }
+  AttachKernel(ops_.at(found->second->name).get(), device, std::move(kernel));
+}
+
+void OpRegistry::AttachKernel(OpDef* def, DeviceType device, Kernel kernel) {
+  const char* type = device == DeviceType::kGPU ? "GPU" : (device == DeviceType::kCPU ? "CPU" : "cpu_pinned");
+  PMX_CHECK(def->kernels.count(device) == 0, kRuntimeError,
+            "[%s] already has a %s kernel: AddKernel adds one only where the op has none", def->name, type);
+  def->kernels[device] = std::move(kernel);
 }
 
 const OpDef* OpRegistry::Find(const std::string& name) const {

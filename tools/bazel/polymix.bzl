@@ -44,19 +44,20 @@ PMX_CUDA_ONLY = select({
     "//conditions:default": ["//tools/bazel:cuda_build"],
 })
 
-def pmx_cuda_library(name, srcs, hdrs = [], deps = [], nvcc_flags = [], **kwargs):
+def pmx_cuda_library(name, srcs, hdrs = [], cuda_hdrs = [], deps = [], nvcc_flags = [], **kwargs):
     """Compiles .cu files with nvcc for sm_90 and wraps the objects in a cc_library.
 
     Exists only under --config=cuda (see PMX_CUDA_ONLY). nvcc sees the .cu files, this library's `hdrs`
-    (included by workspace path, e.g. "core/backend/cuda/kernels.h") and the CUDA headers, nothing else:
-    keep .cu files free of Abseil and of other Polymix headers.
+    (included by workspace path, e.g. "core/backend/cuda/kernels.h"), its `cuda_hdrs` (device-only .cuh
+    headers, which no host compiler sees) and the CUDA headers, nothing else: keep .cu files free of
+    Abseil and of other Polymix headers.
     """
     objects = []
     for src in srcs:
         obj = src.replace(".cu", ".cu.o")
         native.genrule(
             name = name + "_" + src.replace("/", "_").replace(".", "_"),
-            srcs = [src] + hdrs,
+            srcs = [src] + hdrs + cuda_hdrs,
             tools = ["@cuda//:nvcc", "@cuda//:bin/nvcc"],
             outs = [obj],
             cmd = ("$(location @cuda//:bin/nvcc) -std=c++17 -O3 -arch=sm_90 -Xcompiler -fPIC " +

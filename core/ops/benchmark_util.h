@@ -24,8 +24,14 @@ class TimingReporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& run : runs) {
-      if (run.run_type != Run::RT_Iteration || run.iterations == 0) continue;
-      seconds_[run.benchmark_name()] = run.real_accumulated_time / static_cast<double>(run.iterations);
+      if (run.iterations == 0) continue;
+      const double seconds = run.real_accumulated_time / static_cast<double>(run.iterations);
+      if (run.run_type == Run::RT_Iteration && !medians_.count(run.run_name.str())) {
+        seconds_[run.run_name.str()] = seconds;  // With repetitions, the last one until the median arrives.
+      } else if (run.run_type == Run::RT_Aggregate && run.aggregate_name == "median") {
+        seconds_[run.run_name.str()] = seconds;  // --benchmark_repetitions: summaries use medians.
+        medians_[run.run_name.str()] = true;
+      }
     }
   }
   // Seconds per iteration of benchmark `name` (as printed, e.g. "BM_Dot/512/real_time"), or -1 if it did not run.
@@ -36,6 +42,7 @@ class TimingReporter : public benchmark::ConsoleReporter {
 
  private:
   std::map<std::string, double> seconds_;
+  std::map<std::string, bool> medians_;
 };
 
 // The 1-minute load average (other processes on the 2 shared cores skew every figure).

@@ -1,6 +1,7 @@
-// Factorizations and functions of square matrices, batched over leading axes: _linalg_potrf (Cholesky),
-// _linalg_potri, _linalg_inverse, _linalg_det, _linalg_slogdet and _linalg_sumlogdiag. Kernels compute in
-// double (Note [Batches of matrices]); gradients compose other _linalg_* ops.
+// Factorizations and functions of matrices, batched over leading axes: _linalg_potrf (Cholesky),
+// _linalg_potri, _linalg_inverse, _linalg_det, _linalg_slogdet, _linalg_sumlogdiag, _linalg_gelqf (LQ) and
+// _linalg_syevd (symmetric eigendecomposition). Kernels compute in double (Note [Batches of matrices]);
+// gradients compose other _linalg_* ops.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -16,10 +17,10 @@ namespace linalg {
 namespace {
 
 // Note [Cholesky gradients are symmetric]
-// potrf reads one triangle of its (symmetric) input, but like MXNet its gradient is the symmetric matrix
-// 0.5 * L^-T * copyLTU(L^T * dL) * L^-1: the derivative along symmetric perturbations, which is what
-// callers building A symmetrically need. Element-wise finite differences therefore do not apply to it;
-// tests/ops/test_linalg_extra.py checks it along symmetric directions.
+// potrf (and syevd) read one triangle of their (symmetric) input, but like MXNet their gradients are
+// symmetric matrices, for potrf 0.5 * L^-T * copyLTU(L^T * dL) * L^-1: the derivative along symmetric
+// perturbations, which is what callers building A symmetrically need. Element-wise finite differences
+// therefore do not apply to them; tests/ops/test_linalg_extra.py checks them along symmetric directions.
 
 ParamDef LowerParam() {
   return {"lower", ParamType::kBool, "True", false, false, {}, "The factor is lower (else upper) triangular."};
@@ -337,6 +338,193 @@ PMX_REGISTER_OP(_linalg_sumlogdiag) {
     const Value g = b.Call1("expand_dims", {args.output_grads[0]}, {{"axis", "-1"}});
     const Value d = b.Call1("broadcast_div", {g, b.Call1("_linalg_extractdiag", {a})});
     return {b.Call1("reshape_like", {b.Call1("_linalg_makediag", {d}), a})};
+  };
+  return def;
+}
+
+// ---- gelqf, syevd -------------------------------------------------------------------------------------
+
+// Note [LQ and eigenvector conventions]
+// gelqf follows LAPACK's dgelqf/dorglq, which MXNet calls: row i's Householder reflector maps A[i, i:] to
+// beta * e_1 with beta = -sign(A[i, i]) * |A[i, i:]|, so the diagonal of L may be negative. syevd returns the
+// eigenvalues in ascending order and the eigenvectors as the rows of U (A = U^T diag(L) U), each row's sign
+// chosen so that its largest-magnitude entry (the first one on ties) is positive, as MXNet does.
+
+// One LQ factorization of the m x n matrix a (m <= n) into q (m x n) and l (m x m).
+void LqFactor(const double* a, int64_t m, int64_t n, double* q, double* l) {
+  std::vector<double> w(a, a + m * n), taus(m, 0.0);
+  std::vector<std::vector<double>> reflectors(m, std::vector<double>(n, 0.0));
+  for (int64_t i = 0; i < m; ++i) {
+    std::vector<double>& v = reflectors[i];
+    double x_norm = 0;
+    for (int64_t j = i + 1; j < n; ++j) x_norm += w[i * n + j] * w[i * n + j];
+    x_norm = std::sqrt(x_norm);
+    const double alpha = w[i * n + i];
+    v[i] = 1;
+    if (x_norm == 0) continue;  // H = I.
+    const double beta = -std::copysign(std::hypot(alpha, x_norm), alpha);
+    taus[i] = (beta - alpha) / beta;
+    for (int64_t j = i + 1; j < n; ++j) v[j] = w[i * n + j] / (alpha - beta);
+    w[i * n + i] = beta;
+    for (int64_t j = i + 1; j < n; ++j) w[i * n + j] = 0;
+    for (int64_t r = i + 1; r < m; ++r) {  // Apply H = I - tau v v^T to the rows below, from the right.
+      double dot = 0;
+      for (int64_t j = i; j < n; ++j) dot += w[r * n + j] * v[j];
+      for (int64_t j = i; j < n; ++j) w[r * n + j] -= taus[i] * dot * v[j];
+    }
+  }
+  for (int64_t r = 0; r < m; ++r) {
+    for (int64_t c = 0; c < m; ++c) l[r * m + c] = c <= r ? w[r * n + c] : 0.0;
+  }
+  // Q = [I 0] * H(m-1) * ... * H(0): A * H(0) * ... * H(m-1) = [L 0] and every H is its own inverse.
+  for (int64_t r = 0; r < m; ++r) {
+    for (int64_t c = 0; c < n; ++c) q[r * n + c] = r == c ? 1.0 : 0.0;
+  }
+  for (int64_t i = m - 1; i >= 0; --i) {
+    const std::vector<double>& v = reflectors[i];
+    for (int64_t r = 0; r < m; ++r) {
+      double dot = 0;
+      for (int64_t j = i; j < n; ++j) dot += q[r * n + j] * v[j];
+      for (int64_t j = i; j < n; ++j) q[r * n + j] -= taus[i] * dot * v[j];
+    }
+  }
+}
+
+// Eigenvalues (ascending, into values) and eigenvector rows (into u) of the symmetric n x n matrix whose lower
+// triangle is stored in a, by cyclic Jacobi rotations.
+void SymmetricEigen(const double* a, int64_t n, double* u, double* values) {
+  std::vector<double> s(static_cast<size_t>(n * n)), v(static_cast<size_t>(n * n), 0.0);
+  for (int64_t i = 0; i < n; ++i) {
+    v[i * n + i] = 1;
+    for (int64_t j = 0; j < n; ++j) s[i * n + j] = i >= j ? a[i * n + j] : a[j * n + i];
+  }
+  for (int sweep = 0; sweep < 100; ++sweep) {
+    double off = 0, total = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t j = 0; j < n; ++j) (i == j ? total : off) += s[i * n + j] * s[i * n + j];
+    }
+    if (off <= 1e-30 * (total + off) || off == 0) break;
+    for (int64_t p = 0; p < n; ++p) {
+      for (int64_t q = p + 1; q < n; ++q) {
+        const double apq = s[p * n + q];
+        if (apq == 0) continue;
+        const double theta = (s[q * n + q] - s[p * n + p]) / (2 * apq);
+        const double t = (theta >= 0 ? 1.0 : -1.0) / (std::abs(theta) + std::sqrt(theta * theta + 1));
+        const double c = 1 / std::sqrt(t * t + 1), sn = t * c;
+        for (int64_t k = 0; k < n; ++k) {  // S <- S J, then J^T S, V <- V J.
+          const double kp = s[k * n + p], kq = s[k * n + q];
+          s[k * n + p] = c * kp - sn * kq;
+          s[k * n + q] = sn * kp + c * kq;
+        }
+        for (int64_t k = 0; k < n; ++k) {
+          const double pk = s[p * n + k], qk = s[q * n + k];
+          s[p * n + k] = c * pk - sn * qk;
+          s[q * n + k] = sn * pk + c * qk;
+        }
+        for (int64_t k = 0; k < n; ++k) {
+          const double kp = v[k * n + p], kq = v[k * n + q];
+          v[k * n + p] = c * kp - sn * kq;
+          v[k * n + q] = sn * kp + c * kq;
+        }
+      }
+    }
+  }
+  std::vector<int64_t> order(n);
+  for (int64_t i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) { return s[x * n + x] < s[y * n + y]; });
+  for (int64_t row = 0; row < n; ++row) {
+    const int64_t column = order[row];
+    values[row] = s[column * n + column];
+    int64_t largest = 0;
+    for (int64_t k = 1; k < n; ++k) {
+      if (std::abs(v[k * n + column]) > std::abs(v[largest * n + column])) largest = k;
+    }
+    const double sign = v[largest * n + column] < 0 ? -1.0 : 1.0;
+    for (int64_t k = 0; k < n; ++k) u[row * n + k] = sign * v[k * n + column];
+  }
+}
+
+PMX_REGISTER_OP(_linalg_gelqf) {
+  OpDef def = LinalgOpDef("_linalg_gelqf", "linalg",
+                          "LQ factorization of batches of m x n matrices with m <= n: A = L * Q with L lower "
+                          "triangular (m x m) and Q (m x n) with orthonormal rows (Note [LQ and eigenvector "
+                          "conventions]).",
+                          {"A"}, {});
+  def.outputs = {"Q", "L"};
+  def.infer_shape = [](const OpParams&, std::vector<MaybeShape>* in, std::vector<MaybeShape>* out) {
+    if (!(*in)[0]) return false;
+    const Shape& a = *(*in)[0];
+    const int64_t n = CheckMatrices("_linalg_gelqf", "A", a, false), m = a[a.ndim() - 2];
+    PMX_CHECK(m <= n, kValueError, "[_linalg_gelqf] A has shape %s: expected at most as many rows as columns",
+              a.ToString());
+    std::vector<int64_t> dims(a.dims().begin(), a.dims().end());
+    dims.back() = m;
+    (*out)[0] = a;
+    (*out)[1] = Shape(dims);
+    return true;
+  };
+  def.kernels[DeviceType::kCPU] = [](const KernelContext& context, absl::Span<const TensorRef> in,
+                                     absl::Span<const TensorRef> out) {
+    const std::vector<double> a = ToDouble(in[0]);
+    const int64_t n = in[0].shape[in[0].shape.ndim() - 1], m = in[0].shape[in[0].shape.ndim() - 2];
+    std::vector<double> q(a.size()), l(static_cast<size_t>(out[1].size()));
+    ForEachMatrix(m == 0 ? 0 : static_cast<int64_t>(a.size()) / (m * n), m * m * n, [&](int64_t b) {
+      LqFactor(a.data() + b * m * n, m, n, q.data() + b * m * n, l.data() + b * m * m);
+    });
+    FromDouble(q, out[0], context.modes[0] == WriteMode::kAdd);
+    FromDouble(l, out[1], context.modes[1] == WriteMode::kAdd);
+  };
+  def.gradient = [](GradientBuilder& b, const GradientArgs& args) -> Grads {
+    // dA = L^-T * (dQ + copyLTU(M) * Q) with M = L^T * dL - dQ * Q^T (MXNet's formula).
+    const Value q = args.outputs[0], l = args.outputs[1], dq = args.output_grads[0], dl = args.output_grads[1];
+    const Value m = b.Call1("elemwise_sub", {Gemm2(b, l, dl, true, false), Gemm2(b, dq, q, false, true)});
+    const Value lower = Triangle(b, m, true);
+    const Value diag = b.Call1("_linalg_makediag", {b.Call1("_linalg_extractdiag", {m})});
+    const Value sym = b.Call1("elemwise_sub", {b.Call1("elemwise_add", {lower, Transpose(b, lower)}), diag});
+    const Value x = b.Call1("elemwise_add", {dq, Gemm2(b, sym, q, false, false)});
+    return {b.Call1("_linalg_trsm", {l, x}, {{"transpose", "True"}})};
+  };
+  return def;
+}
+
+PMX_REGISTER_OP(_linalg_syevd) {
+  OpDef def = LinalgOpDef("_linalg_syevd", "linalg",
+                          "Eigendecomposition of batches of symmetric matrices (reading the lower triangle): "
+                          "A = U^T * diag(L) * U with the eigenvalues L ascending and the eigenvectors as the rows "
+                          "of U (Note [LQ and eigenvector conventions]).",
+                          {"A"}, {});
+  def.outputs = {"U", "L"};
+  def.infer_shape = [](const OpParams&, std::vector<MaybeShape>* in, std::vector<MaybeShape>* out) {
+    if (!(*in)[0]) return false;
+    const Shape& a = *(*in)[0];
+    CheckMatrices("_linalg_syevd", "A", a, true);
+    (*out)[0] = a;
+    (*out)[1] = Shape(std::vector<int64_t>(a.dims().begin(), a.dims().end() - 1));
+    return true;
+  };
+  def.kernels[DeviceType::kCPU] = [](const KernelContext& context, absl::Span<const TensorRef> in,
+                                     absl::Span<const TensorRef> out) {
+    const std::vector<double> a = ToDouble(in[0]);
+    const int64_t n = in[0].shape[in[0].shape.ndim() - 1];
+    std::vector<double> u(a.size()), values(static_cast<size_t>(out[1].size()));
+    ForEachMatrix(n == 0 ? 0 : static_cast<int64_t>(a.size()) / (n * n), 8 * n * n * n, [&](int64_t b) {
+      SymmetricEigen(a.data() + b * n * n, n, u.data() + b * n * n, values.data() + b * n);
+    });
+    FromDouble(u, out[0], context.modes[0] == WriteMode::kAdd);
+    FromDouble(values, out[1], context.modes[1] == WriteMode::kAdd);
+  };
+  def.gradient = [](GradientBuilder& b, const GradientArgs& args) -> Grads {
+    // dA = U^T * (diag(dL) + sym(F o (U * dU^T))) * U, F_ij = 1 / (L_j - L_i) off the diagonal and 0 on it,
+    // sym(X) = (X + X^T) / 2 (Note [Cholesky gradients are symmetric]).
+    const Value u = args.outputs[0], values = args.outputs[1], du = args.output_grads[0];
+    const Value gaps = b.Call1("broadcast_sub", {b.Call1("expand_dims", {values}, {{"axis", "-2"}}),
+                                                 b.Call1("expand_dims", {values}, {{"axis", "-1"}})});
+    const Value eye = b.Call1("_linalg_makediag", {b.Call1("ones_like", {values})});
+    const Value f = b.Call1("elemwise_div", {gaps, b.Call1("elemwise_add", {b.Call1("elemwise_mul", {gaps, gaps}), eye})});
+    const Value x = b.Call1("elemwise_mul", {f, Gemm2(b, u, du, false, true)});
+    const Value sym = Scale(b, b.Call1("elemwise_add", {x, Transpose(b, x)}), 0.5);
+    const Value inner = b.Call1("elemwise_add", {b.Call1("_linalg_makediag", {args.output_grads[1]}), sym});
+    return {Gemm2(b, Gemm2(b, u, inner, true, false), u, false, false)};
   };
   return def;
 }

@@ -132,3 +132,35 @@ def test_khatri_rao_matches_mxnet_example():
     b = np.array([[1, 4], [2, 5], [3, 6]], np.float32)
     (c,) = pmx.invoke("khatri_rao", [a, b], num_args=2)
     np.testing.assert_array_equal(c, [[1, -4], [2, -5], [3, -6], [2, -12], [4, -15], [6, -18]])
+
+
+def test_syevd_gradient_along_symmetric_directions():
+    rng = np.random.default_rng(8)
+    x = _uniform(rng, 3, 3)
+    a = x + x.T + np.diag([3.0, 0.0, -3.0])  # Well separated eigenvalues.
+    heads = [_uniform(rng, 3, 3), _uniform(rng, 3)]
+    (grad,) = pmx.gradient("_linalg_syevd", [a], heads)
+    np.testing.assert_allclose(grad, grad.T, atol=1e-12)
+    step = 1e-6
+    for i, j in itertools.product(range(3), repeat=2):
+        if j > i:
+            continue
+        direction = np.zeros((3, 3))
+        direction[i, j] = direction[j, i] = 1
+        plus = pmx.invoke("_linalg_syevd", [a + step * direction])
+        minus = pmx.invoke("_linalg_syevd", [a - step * direction])
+        numeric = sum(float(((p - m) * h).sum()) for p, m, h in zip(plus, minus, heads)) / (2 * step)
+        np.testing.assert_allclose((grad * direction).sum(), numeric, rtol=1e-5, atol=1e-7)
+
+
+def test_syevd_reconstructs_and_gelqf_factors():
+    rng = np.random.default_rng(9)
+    (a,) = la.spd_inputs((2, 4, 4))(rng, "float64")
+    u, values = pmx.invoke("_linalg_syevd", [a])
+    np.testing.assert_allclose(np.swapaxes(u, -1, -2) @ (values[..., None] * u), a, atol=1e-10)
+    b = _uniform(rng, 2, 3, 5)
+    q, l = pmx.invoke("_linalg_gelqf", [b])
+    np.testing.assert_allclose(l @ q, b, atol=1e-12)
+    np.testing.assert_allclose(q @ np.swapaxes(q, -1, -2), np.broadcast_to(np.eye(3), (2, 3, 3)), atol=1e-12)
+    with pytest.raises(ValueError, match=r"^\[_linalg_gelqf\] A has shape \(4, 3\)"):
+        pmx.invoke("_linalg_gelqf", [np.ones((4, 3))])

@@ -195,6 +195,7 @@ DECONVOLUTIONS = [
     ((1, 2, 3, 4), dict(kernel=(2, 3), stride=(2, 1), dilate=(2, 1), target_shape=(7, 5), num_filter=3)),
     ((1, 2, 2, 3, 2), dict(kernel=(2, 2, 2), stride=(2, 1, 2), pad=(0, 1, 0), num_filter=2, no_bias=False)),
     ((1, 2, 4), dict(kernel=(3,), stride=(1,), target_shape=(5,), num_filter=2)),
+    ((1, 2, 3), dict(kernel=(2,), stride=(2,), adj=(1,), num_filter=2)),  # adj > pad: the loop fallback.
 ]
 
 
@@ -313,3 +314,20 @@ def test_lrn_windows(nsize):
     _gradient_check("LRN", [x[:1, :, :1]], params)
     g = _uniform(rng, *x.shape)
     _check_forward("_lrn_backward", ref.lrn_backward, [g, x], params)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_empty_operands(dtype):
+    # Empty contractions give zeros (plus the bias); empty batches give empty outputs.
+    (z,) = pmx.invoke("dot", [np.ones((2, 0), dtype), np.ones((0, 3), dtype)])
+    np.testing.assert_array_equal(z, np.zeros((2, 3)))
+    (z,) = pmx.invoke("batch_dot", [np.ones((2, 2, 0), dtype), np.ones((2, 0, 3), dtype)])
+    np.testing.assert_array_equal(z, np.zeros((2, 2, 3)))
+    (z,) = pmx.invoke("FullyConnected", [np.ones((2, 0), dtype), np.ones((4, 0), dtype), np.full(4, 2, dtype)],
+                      num_hidden=4)
+    np.testing.assert_array_equal(z, np.full((2, 4), 2.0))
+    (z,) = pmx.invoke("Convolution", [np.ones((0, 2, 4, 4), dtype), np.ones((3, 2, 3, 3), dtype)], kernel=(3, 3),
+                      num_filter=3, no_bias=True)
+    assert z.shape == (0, 3, 2, 2)
+    (z,) = pmx.invoke("Pooling", [np.ones((0, 2, 4, 4), dtype)], kernel=(2, 2))
+    assert z.shape == (0, 2, 3, 3)

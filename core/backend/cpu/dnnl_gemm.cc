@@ -49,6 +49,12 @@ MatmulPrimitive MakeMatmul(const MatmulProblem& p) {
 void Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
            const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
+  if (k == 0) {  // dnnl_sgemm rejects k = 0 (lda would be 0): C = beta * C.
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+    }
+    return;
+  }
   const dnnl_status_t status =
       dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   if (status != dnnl_success) throw std::runtime_error("dnnl_sgemm failed with status " + std::to_string(status));
@@ -56,6 +62,15 @@ void Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
 
 void DnnlMatmul(const MatmulProblem& p, const float* a, const float* b, const float* bias, float* c) {
   if (p.batch == 0 || p.m == 0 || p.n == 0) return;
+  if (p.k == 0) {  // oneDNN rejects empty products: the result is the bias (or nothing) alone.
+    for (int64_t row = 0; row < p.batch * p.m; ++row) {
+      for (int64_t j = 0; j < p.n; ++j) {
+        float& out = c[row * p.n + j];
+        out = (p.accumulate ? out : 0.0f) + (p.has_bias ? bias[j] : 0.0f);
+      }
+    }
+    return;
+  }
   static auto* cache = new PrimitiveCache<MatmulPrimitive>(64);
   PrimitiveKey key;
   key.Add(p.batch).Add(p.m).Add(p.n).Add(p.k).Add(p.trans_a).Add(p.trans_b).Add(p.broadcast_b).Add(p.has_bias);

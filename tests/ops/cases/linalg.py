@@ -211,3 +211,20 @@ _case("_linalg_makediag", makediag, shapes=((2, 3),), params=dict(offset=1))
 _case("_linalg_extracttrian", extracttrian, shapes=((2, 4, 4),), params=dict(offset=0, lower=False))
 _case("_linalg_maketrian", maketrian, shapes=((2, 6),), params=dict(offset=-1))
 _case("khatri_rao", khatri_rao, shapes=((2, 3), (4, 3), (2, 3)), params=dict(num_args=3))
+
+
+def gelqf(a):
+    """LQ through NumPy's (LAPACK) QR of A^T: A^T = Q' R, so A = R^T Q'^T with LAPACK's sign convention."""
+    q, r = np.linalg.qr(np.swapaxes(a.astype(np.float64), -1, -2))
+    return [np.swapaxes(q, -1, -2).astype(a.dtype), np.swapaxes(r, -1, -2).astype(a.dtype)]
+
+
+def syevd(a):
+    values, vectors = np.linalg.eigh(a.astype(np.float64), UPLO="L")
+    u = np.swapaxes(vectors, -1, -2)
+    largest = np.take_along_axis(u, np.abs(u).argmax(axis=-1)[..., None], axis=-1)
+    return [(u * np.where(largest < 0, -1.0, 1.0)).astype(a.dtype), values.astype(a.dtype)]
+
+
+_case("_linalg_gelqf", gelqf, shapes=((2, 2, 4),))
+_case("_linalg_syevd", syevd, make_inputs=spd_inputs((2, 3, 3)), grad=False)

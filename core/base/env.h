@@ -11,7 +11,8 @@ struct EnvSettings {
   // POLYMIX_ENGINE_TYPE (or MXNET_ENGINE_TYPE): "ThreadedEngine" (default) or "NaiveEngine", which runs
   // every operation synchronously on the caller's thread.
   std::string engine_type = "ThreadedEngine";
-  // POLYMIX_CPU_WORKER_NTHREADS (or MXNET_CPU_WORKER_NTHREADS): CPU engine workers; default: cores.
+  // POLYMIX_CPU_WORKER_NTHREADS (or MXNET_CPU_WORKER_NTHREADS): CPU engine workers;
+  // default 1, as MXNet: kernels are multi-threaded themselves (Note [One CPU worker by default]).
   int cpu_worker_threads = 1;
   // POLYMIX_CPU_PRIORITY_NTHREADS (or MXNET_CPU_PRIORITY_NTHREADS): workers kept for high-priority work.
   int cpu_priority_threads = 1;

@@ -1,7 +1,7 @@
 // The runtime tour: Polymix's main job until the Python package lands. It exercises the engine and
 // NDArray end to end and prints what it did:
 //   1. creates arrays and runs a chain of operators asynchronously, then checks the result on the host;
-//   2. shows independent work running in parallel on the engine's workers;
+//   2. pushes independent chains of work without waiting (POLYMIX_CPU_WORKER_NTHREADS workers run them);
 //   3. copies between devices (cpu, and gpu(0) when this build and machine have one);
 //   4. saves an MXNet .params file, loads it back and verifies every value;
 //   5. prints the allocator's statistics.
@@ -62,7 +62,7 @@ int OperatorChain() {
 }
 
 int ParallelWork() {
-  std::printf("2. Independent work on the engine's workers\n");
+  std::printf("2. Independent chains, pushed without waiting\n");
   const int64_t n = 1 << 22;
   std::vector<pmx::NDArray> arrays;
   for (int i = 0; i < 4; ++i) arrays.push_back(pmx::NDArray::Full(pmx::Shape{n}, i));

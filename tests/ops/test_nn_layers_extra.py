@@ -7,32 +7,8 @@ import numpy as np
 import pytest
 
 import pmx_ctypes as pmx
+from gradcheck import check_gradient as _gradient_check
 from cases import nn_layers as ref
-
-
-def _gradient_check(op, inputs, params, rtol=1e-4, atol=1e-5, seed=0):
-    """The composed gradient of `op` against central finite differences (float64 inputs)."""
-    rng = np.random.default_rng(seed)
-    inputs = [np.asarray(x, dtype=np.float64) for x in inputs]
-    outputs = pmx.invoke(op, inputs, **params)
-    heads = [rng.uniform(-1, 1, size=out.shape) for out in outputs]
-    analytic = pmx.gradient(op, inputs, heads, **params)
-
-    def objective(values):
-        return sum(float((out * head).sum()) for out, head in zip(pmx.invoke(op, values, **params), heads))
-
-    step = 1e-6
-    for index, (x, grad) in enumerate(zip(inputs, analytic)):
-        if grad is None:
-            continue
-        numeric = np.zeros_like(x)
-        for position in np.ndindex(x.shape):
-            plus = [v.copy() for v in inputs]
-            minus = [v.copy() for v in inputs]
-            plus[index][position] += step
-            minus[index][position] -= step
-            numeric[position] = (objective(plus) - objective(minus)) / (2 * step)
-        np.testing.assert_allclose(grad, numeric, rtol=rtol, atol=atol, err_msg=f"{op} {params} input {index}")
 
 
 def _away_from_zero(rng, shape, low=-2.0, high=2.0):

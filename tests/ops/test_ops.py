@@ -1,6 +1,8 @@
 """Walks the operator registry: every op's forward against its NumPy oracle, every differentiable op's
 composed gradient against central finite differences in float64, and clear errors for bad input."""
 
+import zlib
+
 import numpy as np
 import pytest
 
@@ -30,7 +32,7 @@ def _as_list(result):
 @pytest.mark.parametrize("name", TESTED)
 def test_forward_matches_numpy(name):
     case = CASES[name]
-    rng = np.random.default_rng(abs(hash(name)) % (2 ** 32))
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
     for dtype in case.dtypes:
         inputs = case.inputs(rng, dtype)
         if case.check is not None:
@@ -51,9 +53,9 @@ def test_forward_matches_numpy(name):
 @pytest.mark.parametrize("name", [n for n in TESTED if SCHEMA[n]["differentiable"] and CASES[n].grad])
 def test_gradient_matches_finite_differences(name):
     case = CASES[name]
-    rng = np.random.default_rng(abs(hash(name)) % (2 ** 32) + 1)
+    rng = np.random.default_rng(zlib.crc32(name.encode()) + 1)
     inputs = case.inputs(rng, "float64")
-    check_gradient(name, inputs, case.params, seed=abs(hash(name)) % (2 ** 32) + 2)
+    check_gradient(name, inputs, case.params, seed=zlib.crc32(name.encode()) + 2)
 
 
 @pytest.mark.parametrize("name", TESTED)

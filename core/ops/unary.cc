@@ -1,5 +1,6 @@
 // Elementwise unary operators: math, rounding, activations, and the *_like creators.
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 #include "core/ops/internal/op_builders.h"
@@ -265,6 +266,18 @@ namespace pmx {
 namespace ops {
 namespace {
 
+// A real bound in the compute type C: integer types take it truncated and saturated at their limits (a
+// bare cast of -1.5 to uint8 is undefined behaviour; x86 happens to give 255). The GPU kernel does the same.
+template <typename C>
+C BoundAs(double value) {
+  if constexpr (std::is_integral_v<C> && !std::is_same_v<C, bool>) {
+    if (std::isnan(value)) return C(0);
+    if (value >= static_cast<double>(std::numeric_limits<C>::max())) return std::numeric_limits<C>::max();
+    if (value <= static_cast<double>(std::numeric_limits<C>::lowest())) return std::numeric_limits<C>::lowest();
+  }
+  return static_cast<C>(value);
+}
+
 PMX_REGISTER_OP(clip) {
   OpDef def = UnaryOpDef(
       "clip", "unary", "Clips values to [a_min, a_max], elementwise.", DTypes::kNumeric,
@@ -273,7 +286,7 @@ PMX_REGISTER_OP(clip) {
         PMX_CHECK(low <= high, kValueError, "[clip] a_min (%g) must be <= a_max (%g)", low, high);
         UnaryKernel<DTypes::kNumeric>("clip", [low, high](auto x) {
           using C = decltype(x);
-          const C lo = static_cast<C>(low), hi = static_cast<C>(high);
+          const C lo = BoundAs<C>(low), hi = BoundAs<C>(high);
           return x < lo ? lo : (x > hi ? hi : x);
         })(context, in, out);
       },

@@ -6,6 +6,8 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <limits>
+#include <type_traits>
 
 namespace pmx {
 namespace gpu {
@@ -29,15 +31,15 @@ struct BHalf {
 //   - reading a float16/bfloat16 yields its exact float value, which is then converted onwards;
 //   - writing a float16/bfloat16 first converts the value to float (static_cast, as Float16(float) and
 //     BFloat16(float) take their argument), then rounds to nearest even;
+//   - a real value written to an integer type truncates toward zero, saturates at the type's limits and
+//     maps NaN to 0 (FromReal), as the host does;
 //   - every other pair is a static_cast (to bool: value != 0, so NaN gives true).
 // float16 rounding uses the hardware conversion (IEEE round-to-nearest-even, subnormals kept, like
 // half.cc); only NaN is special-cased, because the hardware returns a canonical NaN where the CPU keeps
 // the sign and sets the quiet bit. bfloat16 is half.h's integer rounding verbatim.
 // Not matched:
 //   - a NaN stays NaN, but its sign and payload may differ once it passes a float<->double conversion,
-//     which the GPU makes canonical (0x7fffffff) and x86 does not;
-//   - a float value outside an integer type's range (or NaN) converted to that integer type: C++ leaves
-//     it undefined; x86 returns the "integer indefinite" value, CUDA saturates and maps NaN to 0.
+//     which the GPU makes canonical (0x7fffffff) and x86 does not.
 
 __device__ __forceinline__ float HalfToFloat(uint16_t bits) {
   if ((bits & 0x7c00u) == 0x7c00u) {  // Inf or NaN: keep sign and payload, as half.cc does.
@@ -65,18 +67,50 @@ __device__ __forceinline__ uint16_t FloatToBFloat16(float value) {
   return static_cast<uint16_t>((word + rounding) >> 16);
 }
 
+// A real value converted to `To`: to an integer type it truncates toward zero, saturates at the type's
+// limits and maps NaN to 0, exactly as the host's SaturatingFloatToInteger (core/array/internal/
+// host_kernels.cc). A bare static_cast would not do: CUDA saturates only at 32/64 bits and converts to
+// 8/16-bit integers through int32, which wraps (300.f -> int8 44, where the host gives 127).
+template <typename To, typename Real>
+__device__ __forceinline__ To FromReal(Real value) {
+  if constexpr (std::is_integral_v<To> && !std::is_same_v<To, bool>) {
+    const double x = static_cast<double>(value);
+    if (x != x) return To{0};
+    // numeric_limits' max()/min() are host functions to nvcc; digits is a plain constant.
+    constexpr int kDigits = std::numeric_limits<To>::digits;
+    constexpr uint64_t kMax = kDigits == 64 ? ~uint64_t{0} : (uint64_t{1} << kDigits) - 1;
+    // 2^digits, exact in double; every finite double below it truncates into range.
+    constexpr double kUpper = kDigits == 64 ? 18446744073709551616.0 : static_cast<double>(1ull << kDigits);
+    if (x >= kUpper) return static_cast<To>(kMax);
+    if constexpr (std::is_signed_v<To>) {
+      if (x <= -kUpper) return static_cast<To>(-static_cast<int64_t>(kMax) - 1);
+    } else {
+      if (x <= -1.0) return To{0};
+    }
+    return static_cast<To>(x);
+  } else {
+    return static_cast<To>(value);
+  }
+}
+
 // Converts one value from `From` to `To`; see Note [Casts on the GPU].
 template <typename From, typename To>
 struct Converter {
-  __device__ static To Run(From value) { return static_cast<To>(value); }
+  __device__ static To Run(From value) {
+    if constexpr (std::is_floating_point_v<From>) {
+      return FromReal<To>(value);
+    } else {
+      return static_cast<To>(value);
+    }
+  }
 };
 template <typename To>
 struct Converter<Half, To> {
-  __device__ static To Run(Half value) { return static_cast<To>(HalfToFloat(value.bits)); }
+  __device__ static To Run(Half value) { return FromReal<To>(HalfToFloat(value.bits)); }
 };
 template <typename To>
 struct Converter<BHalf, To> {
-  __device__ static To Run(BHalf value) { return static_cast<To>(BFloat16ToFloat(value.bits)); }
+  __device__ static To Run(BHalf value) { return FromReal<To>(BFloat16ToFloat(value.bits)); }
 };
 template <typename From>
 struct Converter<From, Half> {

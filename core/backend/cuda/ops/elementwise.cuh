@@ -8,6 +8,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <limits>
 #include <type_traits>
 
 #include "core/backend/cuda/ops/launch.h"
@@ -95,7 +96,36 @@ __device__ __forceinline__ C Mod(C a, C b) {
 // a ** b computed in double, as the CPU does for every dtype.
 template <typename C>
 __device__ __forceinline__ C Power(C a, C b) {
-  return static_cast<C>(pow(static_cast<double>(a), static_cast<double>(b)));
+  if constexpr (std::is_integral_v<C>) {
+    // Exact for integers, as the host's std::pow in double is for every result that fits: the device's
+    // pow is only faithfully rounded (pow(3, 1) may give 2.9999999999999996, which truncates to 2).
+    if (b < 0) return a == 1 ? C(1) : (a == C(-1) ? ((b & 1) ? C(-1) : C(1)) : C(0));
+    C result = 1, base = a;
+    for (auto e = b; e > 0; e >>= 1) {
+      if (e & 1) result = static_cast<C>(result * base);
+      base = static_cast<C>(base * base);
+    }
+    return result;
+  } else {
+    return static_cast<C>(pow(static_cast<double>(a), static_cast<double>(b)));
+  }
+}
+
+// A real operator parameter (clip's bounds) in the compute type C: integer types take it truncated and
+// saturated at their limits, as the host kernels do (a bare cast of -1.5 to uint8 is undefined).
+template <typename C>
+__device__ __forceinline__ C ParameterAs(double value) {
+  if constexpr (std::is_integral_v<C> && !std::is_same_v<C, bool>) {
+    constexpr int kDigits = std::numeric_limits<C>::digits;
+    const double upper = kDigits >= 63 ? 9.2233720368547758e18 : static_cast<double>(1ull << kDigits);
+    const double lower = std::is_signed_v<C> ? -upper : 0.0;
+    if (value != value) return C(0);
+    if (value >= upper) return static_cast<C>(kDigits >= 63 ? 0x7fffffffffffffffll : (1ll << kDigits) - 1);
+    if (value <= lower) return static_cast<C>(std::is_signed_v<C> ? -static_cast<long long>(upper) : 0);
+    return static_cast<C>(value);
+  } else {
+    return static_cast<C>(value);
+  }
 }
 
 // Smooth L1 with sigma = s (core/ops/scalar.cc's smooth_l1).

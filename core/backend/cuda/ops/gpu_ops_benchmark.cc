@@ -136,7 +136,8 @@ class RatioReporter : public benchmark::BenchmarkReporter {
       if (run.run_type != Run::RT_Iteration || run.error_occurred) continue;
       for (const char* counter : {"FLOP/s", "bytes/s"}) {
         auto found = run.counters.find(counter);
-        if (found != run.counters.end()) rates_[run.benchmark_name()] = found->second.value;
+        // Keyed by the registered name: benchmark_name() has "/real_time" appended.
+        if (found != run.counters.end()) rates_[run.run_name.function_name] = found->second.value;
       }
     }
   }

@@ -27,7 +27,7 @@ PMX_GPU_UNARY_OPS(PMX_DEFINE_FORMULA)
 template <int kOp, typename T>
 __global__ void UnaryKernel(const T* x, T* y, int64_t n, double p0, double p1, bool add) {
   using C = Compute<T>;
-  const C a = static_cast<C>(p0), b = static_cast<C>(p1);
+  const C a = ParameterAs<C>(p0), b = ParameterAs<C>(p1);
   for (int64_t i = GridStart(); i < n; i += GridStride()) {
     Store(y + i, UnaryFormula<kOp>::template Run<C>(static_cast<C>(x[i]), a, b), add);
   }

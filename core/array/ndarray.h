@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <utility>
 
 #include "absl/types/span.h"
 #include "core/base/device.h"
@@ -33,6 +34,7 @@ namespace pmx {
 
 namespace internal {
 struct Chunk;
+struct AutogradEntry;  // Defined by core/autograd: where an array sits in a recorded graph.
 }  // namespace internal
 
 // An n-dimensional array handle. Copies share the data; a default-constructed NDArray is "none".
@@ -124,6 +126,13 @@ class NDArray {
   // Blocks until every pushed read and write of this array has finished; rethrows a stored error.
   void WaitToWrite() const;
 
+  // The autograd slot (Note [The autograd slot] in core/autograd/autograd.h): where this value sits in a
+  // recorded graph, or nullptr. Copies of this NDArray value carry the same slot (setting it later on one
+  // copy leaves the others alone); views, copies and casts made by NDArray methods start without one.
+  const std::shared_ptr<internal::AutogradEntry>& autograd_entry() const { return autograd_entry_; }
+  // Replaces this value's autograd slot; only core/autograd calls it.
+  void set_autograd_entry(std::shared_ptr<internal::AutogradEntry> entry) { autograd_entry_ = std::move(entry); }
+
  private:
   NDArray(std::shared_ptr<internal::Chunk> chunk, Shape shape, DType dtype, size_t byte_offset);
   // Throws ValueError naming `op` for a none array.
@@ -135,6 +144,7 @@ class NDArray {
   Shape shape_;
   DType dtype_ = DType::kFloat32;
   size_t byte_offset_ = 0;
+  std::shared_ptr<internal::AutogradEntry> autograd_entry_;  // See autograd_entry().
 };
 
 }  // namespace pmx

@@ -1,4 +1,5 @@
 // The C ABI: the operator registry, imperative invocation and composed gradients.
+#include "core/autograd/autograd.h"
 #include "core/c_api/internal/c_api_internal.h"
 #include "core/ops/gradient.h"
 #include "core/ops/invoke.h"
@@ -66,8 +67,11 @@ int pmx_op_invoke(const char* op, int num_inputs, const PmxNDArrayHandle* inputs
   const pmx::OpParams params = def.ParseParams(ParamsFrom(num_params, param_keys, param_values, def.name.c_str()));
   pmx::InvokeOptions options;
   options.outputs = ArraysFrom(num_given_outputs, given_outputs, def.name.c_str(), "given_outputs");
+  // Through autograd, so that every binding's calls are recorded and run in the thread's training mode.
   std::vector<NDArray> outputs =
-      pmx::Invoke(def, ArraysFrom(num_inputs, inputs, def.name.c_str(), "inputs"), params, options);
+      pmx::autograd::Invoke(def, ArraysFrom(num_inputs, inputs, def.name.c_str(), "inputs"), params, options);
+  // The caller's own handles of given outputs join the graph too (MXNet's out= returns the same array).
+  for (int i = 0; i < num_given_outputs; ++i) given_outputs[i]->array = outputs[i];
   outputs.resize(def.NumVisibleOutputs(params));
   ReturnArrays(outputs, out_count, out_arrays);
   PMX_API_END();

@@ -200,6 +200,157 @@ PMX_API int pmx_testing_echo_double(double value, double* out);
  * call) to *out_text, proving string marshalling both ways. */
 PMX_API int pmx_testing_echo_string(const char* text, const char** out_text, int64_t* out);
 
+/* ===== autograd ===== */
+/* Imperative autograd (MXNet's mx.autograd). While the calling thread is recording, every pmx_op_invoke whose
+ * inputs include a marked variable (or an array computed from one) is recorded; pmx_autograd_backward and
+ * pmx_autograd_grad then differentiate the recorded graph. Recording and training flags are per thread and off
+ * by default; pmx_op_invoke runs operators in the thread's training mode (Dropout, BatchNorm). Marks and graph
+ * membership belong to the array behind a handle, so every holder of that handle sees them; views
+ * (pmx_ndarray_reshape/slice/at) and copies start outside any graph. While recording, writing into an array
+ * that is already in a graph (given_outputs of pmx_op_invoke, in-place updates) fails with ValueError. */
+
+/* Gradient requests of pmx_autograd_mark_variables (MXNet's grad_req values). */
+#define PMX_GRAD_REQ_NULL 0  /* 'null': compute no gradient for the variable. */
+#define PMX_GRAD_REQ_WRITE 1 /* 'write': each backward overwrites the gradient buffer. */
+#define PMX_GRAD_REQ_ADD 3   /* 'add': each backward adds to the gradient buffer. */
+
+/* Turns recording on (non-zero) or off for the calling thread; writes the previous state (0/1) to *previous
+ * unless it is NULL. */
+PMX_API int pmx_autograd_set_recording(int recording, int* previous);
+/* Writes 1 to *out if the calling thread is recording, else 0. */
+PMX_API int pmx_autograd_is_recording(int* out);
+/* Turns training mode on (non-zero) or off for the calling thread; writes the previous state (0/1) to *previous
+ * unless it is NULL. */
+PMX_API int pmx_autograd_set_training(int training, int* previous);
+/* Writes 1 to *out if the calling thread is in training mode, else 0. */
+PMX_API int pmx_autograd_is_training(int* out);
+/* Marks `count` arrays as variables (MXNet's mark_variables / attach_grad): gradients[i] becomes the gradient
+ * buffer of variables[i] (same shape, dtype and device; a NULL `gradients` or NULL entry allocates zeros) and
+ * grad_reqs[i] its request (PMX_GRAD_REQ_*; NULL means PMX_GRAD_REQ_WRITE for all). An array already in a
+ * graph is detached from it. Nothing is marked if any argument is bad. */
+PMX_API int pmx_autograd_mark_variables(int count, const PmxNDArrayHandle* variables,
+                                        const PmxNDArrayHandle* gradients, const int* grad_reqs);
+/* Writes a new handle to the gradient buffer of a variable (sharing its memory) to *out, or NULL if the array
+ * is not a variable. */
+PMX_API int pmx_autograd_get_grad(PmxNDArrayHandle array, PmxNDArrayHandle* out);
+/* Writes a new handle to the same data outside any graph (MXNet's NDArray.detach()) to *out. */
+PMX_API int pmx_autograd_detach(PmxNDArrayHandle array, PmxNDArrayHandle* out);
+/* Differentiates `num_heads` recorded arrays and writes the gradients of the variables they depend on into
+ * the variables' buffers per their requests. `head_grads` is NULL (all ones) or holds one array per head (a
+ * NULL entry means ones). retain_graph keeps the graph for another backward (otherwise it is freed and a second
+ * backward through it fails); create_graph records the backward pass itself, so the buffers can be
+ * differentiated again (higher-order gradients; pass retain_graph too); is_train is the training mode of the
+ * backward pass. Fails with ValueError if a head is not in a graph, if no variable needing a gradient is
+ * reached, or if an operator on the path is not differentiable. */
+PMX_API int pmx_autograd_backward(int num_heads, const PmxNDArrayHandle* heads, const PmxNDArrayHandle* head_grads,
+                                  int retain_graph, int create_graph, int is_train);
+/* Computes the gradients of `num_heads` heads with respect to `num_variables` arrays (MXNet's autograd.grad)
+ * without touching any gradient buffer; arguments as pmx_autograd_backward. A variable may be any array in a
+ * graph; one the heads do not depend on gets zeros. Writes num_variables to *out_count and, to *out_grads, a
+ * thread-local array (valid until the thread's next call of this function) of new handles the caller owns. */
+PMX_API int pmx_autograd_grad(int num_heads, const PmxNDArrayHandle* heads, const PmxNDArrayHandle* head_grads,
+                              int num_variables, const PmxNDArrayHandle* variables, int retain_graph,
+                              int create_graph, int is_train, int* out_count, PmxNDArrayHandle** out_grads);
+
+/* ===== symbol ===== */
+/* Symbolic graphs (MXNet's mx.sym): variables, operator calls composed into graphs, listing, attributes,
+ * shape/type inference and MXNet's symbol JSON (files of MXNet 1.x and older load; files written load in
+ * MXNet 1.9.1). A symbol is a list of node outputs; symbols built from one another share nodes as MXNet's do,
+ * so pmx_symbol_set_attr through one handle is seen by every symbol that contains the node. Strings and
+ * arrays returned through `out` pointers are thread-local and stay valid until the calling thread's next call
+ * of the same function. */
+
+/* A symbol (one or more outputs of a graph). */
+typedef struct PmxSymbol* PmxSymbolHandle;
+
+/* Creates a variable named `name` with `num_attrs` attributes attr_keys[i] = attr_values[i] (attr_keys and
+ * attr_values may be NULL when num_attrs is 0). MXNet's hidden keys ("lr_mult", "wd_mult", "ctx_group", ...)
+ * are stored as "__lr_mult__"; "__shape__" and "__dtype__" (an MXNet type flag) seed shape/type inference. */
+PMX_API int pmx_symbol_create_variable(const char* name, int num_attrs, const char* const* attr_keys,
+                                       const char* const* attr_values, PmxSymbolHandle* out);
+/* Calls operator `op` (a name or alias) on symbols, as MXNet's mx.sym.<op>(...): the `num_positional` symbols
+ * fill its inputs from the first, then named[i] fills the input called named_keys[i]; inputs given neither way
+ * become new variables "<name>_<input>" (fc1_weight, bn1_moving_mean) carrying a copy of the call's parameters
+ * and attributes, as in MXNet. A variadic op's count parameter (num_args) defaults to the positional count.
+ * Parameters are MXNet-style strings (param_keys[i] = param_values[i]); keys starting with "__" and MXNet's
+ * hidden keys go to the node's attributes, as do attr_keys[i] = attr_values[i]. `name` NULL or "" takes a
+ * fresh name from the thread's name manager ("fullyconnected0"). Every input symbol must have exactly one
+ * output. Writes the new symbol (the op's visible outputs) to *out. */
+PMX_API int pmx_symbol_create_op(const char* op, int num_positional, const PmxSymbolHandle* positional,
+                                 int num_named, const char* const* named_keys, const PmxSymbolHandle* named,
+                                 int num_params, const char* const* param_keys, const char* const* param_values,
+                                 const char* name, int num_attrs, const char* const* attr_keys,
+                                 const char* const* attr_values, PmxSymbolHandle* out);
+/* Writes a symbol whose outputs are those of all `num_symbols` symbols, in order (mx.sym.Group), to *out. */
+PMX_API int pmx_symbol_group(int num_symbols, const PmxSymbolHandle* symbols, PmxSymbolHandle* out);
+/* Writes the number of outputs of a symbol to *out. */
+PMX_API int pmx_symbol_num_outputs(PmxSymbolHandle symbol, int* out);
+/* Writes a symbol of output `index` alone (symbol[index]) to *out; IndexError when out of range. */
+PMX_API int pmx_symbol_get_output(PmxSymbolHandle symbol, int index, PmxSymbolHandle* out);
+/* Writes a symbol of the output called `name` in pmx_symbol_list_outputs (symbol['fc1_output']) to *out;
+ * ValueError when no output, or more than one, has that name. */
+PMX_API int pmx_symbol_get_output_by_name(PmxSymbolHandle symbol, const char* name, PmxSymbolHandle* out);
+/* Writes the number of arguments (variables that are not auxiliary states, in MXNet's order) to *out_count
+ * and their names to *out_names (list_arguments). */
+PMX_API int pmx_symbol_list_arguments(PmxSymbolHandle symbol, int* out_count, const char* const** out_names);
+/* Writes the output names ("fc1_output", "split0_output1"; a variable's own name) (list_outputs). */
+PMX_API int pmx_symbol_list_outputs(PmxSymbolHandle symbol, int* out_count, const char* const** out_names);
+/* Writes the names of the auxiliary states (BatchNorm's moving_mean/moving_var) (list_auxiliary_states). */
+PMX_API int pmx_symbol_list_auxiliary_states(PmxSymbolHandle symbol, int* out_count,
+                                             const char* const** out_names);
+/* Writes the names of all variables, arguments and auxiliary states, in graph order (list_inputs). */
+PMX_API int pmx_symbol_list_inputs(PmxSymbolHandle symbol, int* out_count, const char* const** out_names);
+/* Writes a symbol whose outputs are every visible output of every node, variables included (get_internals). */
+PMX_API int pmx_symbol_get_internals(PmxSymbolHandle symbol, PmxSymbolHandle* out);
+/* Writes a symbol of the inputs of this symbol's output nodes (get_children); it has no outputs for a
+ * variable. */
+PMX_API int pmx_symbol_get_children(PmxSymbolHandle symbol, PmxSymbolHandle* out);
+/* Writes a deep copy (new nodes with the same names, parameters and attributes) to *out. */
+PMX_API int pmx_symbol_copy(PmxSymbolHandle symbol, PmxSymbolHandle* out);
+/* Writes the name of the symbol's node to *out and 1 to *out_success; for a group of several nodes writes
+ * NULL and 0. */
+PMX_API int pmx_symbol_get_name(PmxSymbolHandle symbol, const char** out, int* out_success);
+/* Writes attribute or parameter `key` of the symbol's node (as given; "lr_mult" also finds "__lr_mult__";
+ * "name" is the node name) to *out and 1 to *out_success; NULL and 0 when the node has no such key or the
+ * symbol is a group of several nodes. */
+PMX_API int pmx_symbol_get_attr(PmxSymbolHandle symbol, const char* key, const char** out, int* out_success);
+/* Sets attribute `key` of the symbol's node ("name" renames it; MXNet's hidden keys become "__key__"). On an
+ * operator node a key not starting with "__" is a parameter and is validated; a change of the op's input or
+ * output count is a ValueError. ValueError for a group of several nodes. */
+PMX_API int pmx_symbol_set_attr(PmxSymbolHandle symbol, const char* key, const char* value);
+/* Writes every node's parameters and attributes (MXNet's attr_dict; hidden keys appear under both spellings)
+ * as *out_count triples: (*out_triples)[3*i] is a node name, [3*i+1] a key, [3*i+2] its value. */
+PMX_API int pmx_symbol_list_attr(PmxSymbolHandle symbol, int* out_count, const char* const** out_triples);
+/* Infers shapes from the known shapes of some inputs, given by name: known_names[i] has known_ndims[i]
+ * dimensions, stored one input after another in known_dims (ndim 0 is a scalar). With partial == 0, a result
+ * with unknown shapes is a ValueError naming them (infer_shape); otherwise unknown shapes are reported as
+ * such (infer_shape_partial). A conflict is a ValueError naming the node. Writes the numbers of arguments,
+ * outputs and auxiliary states to out_counts[0..2]; to *out_ndims one ndim per slot (arguments in
+ * list_arguments order, then outputs, then auxiliary states), -1 for an unknown shape; to *out_dims the dims
+ * of the known slots one after another; and 1 to *out_complete if every shape in the graph is known, else 0.
+ * An unknown input name is a ValueError. */
+PMX_API int pmx_symbol_infer_shape(PmxSymbolHandle symbol, int num_known, const char* const* known_names,
+                                   const int* known_ndims, const int64_t* known_dims, int partial,
+                                   int out_counts[3], const int** out_ndims, const int64_t** out_dims,
+                                   int* out_complete);
+/* Infers dtypes (MXNet type flags, PMX_DTYPE_*) from the known dtypes of some inputs by name, as
+ * pmx_symbol_infer_shape: writes out_counts[0..2], to *out_dtypes one flag per slot (-1 unknown) and
+ * *out_complete. */
+PMX_API int pmx_symbol_infer_type(PmxSymbolHandle symbol, int num_known, const char* const* known_names,
+                                  const int* known_dtypes, int partial, int out_counts[3], const int** out_dtypes,
+                                  int* out_complete);
+/* Writes the symbol as MXNet symbol JSON (exactly as MXNet 1.9.1's tojson lays it out) to *out. */
+PMX_API int pmx_symbol_to_json(PmxSymbolHandle symbol, const char** out);
+/* Parses MXNet symbol JSON (MXNet 1.x, and older files upgraded as MXNet does); ValueError naming the node for
+ * an unknown operator or a malformed file. */
+PMX_API int pmx_symbol_from_json(const char* json, PmxSymbolHandle* out);
+/* Writes the symbol's JSON to the file `path` (mx.sym.save / Symbol.save). */
+PMX_API int pmx_symbol_save(PmxSymbolHandle symbol, const char* path);
+/* Reads a symbol JSON file (mx.sym.load); errors name the path. */
+PMX_API int pmx_symbol_load(const char* path, PmxSymbolHandle* out);
+/* Releases a symbol handle; nodes live while any symbol uses them. */
+PMX_API int pmx_symbol_free(PmxSymbolHandle symbol);
+
 #ifdef __cplusplus
 }  /* extern "C" */
 #endif

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "absl/strings/str_join.h"
+#include "core/backend/gpu_runtime.h"
 #include "core/base/error.h"
 #include "core/base/mutex.h"
 #include "core/engine/engine.h"
@@ -193,13 +194,20 @@ std::vector<NDArray> Invoke(const OpDef& op, const std::vector<NDArray>& inputs,
             return temps.back().data;
           };
         }
+        // A GPU kernel is only queued when it returns: its scratch memory goes back to the pool (where
+        // work on another stream may take it at once) only after the stream has finished with it.
+        auto free_temps = [&temps, &run] {
+          if (temps.empty()) return;
+          if (run.stream != nullptr) gpu::SynchronizeStream(run.stream);
+          for (StorageBlock& block : temps) Storage::Get()->Free(block);
+        };
         try {
           kernel(context, input_refs, output_refs);
         } catch (...) {
-          for (StorageBlock& block : temps) Storage::Get()->Free(block);
+          free_temps();
           throw;
         }
-        for (StorageBlock& block : temps) Storage::Get()->Free(block);
+        free_temps();
       },
       device, const_vars, mutable_vars, FnProperty::kNormal, 0, op.name.c_str());
   return outputs;
@@ -216,5 +224,7 @@ NDArray Invoke1(const std::string& op, const std::vector<NDArray>& inputs, const
 }
 
 void SeedRandom(uint64_t seed) { Seeds().Seed(seed); }
+
+uint64_t NextRandomSeed(Device device) { return Seeds().Next(device); }
 
 }  // namespace pmx

@@ -47,6 +47,10 @@ void InferOutputs(const OpDef& op, const OpParams& params, const std::vector<Sha
 // Seeds every device's random generator (mx.random.seed).
 void SeedRandom(uint64_t seed);
 
+// Draws the next 64-bit seed from `device`'s generator, as Invoke does for an op with needs_rng, so that
+// graph executors that run kernels themselves give the same random numbers as the same calls made one by one.
+uint64_t NextRandomSeed(Device device);
+
 }  // namespace pmx
 
 #endif  // POLYMIX_CORE_OPS_INVOKE_H_

@@ -351,6 +351,224 @@ PMX_API int pmx_symbol_load(const char* path, PmxSymbolHandle* out);
 /* Releases a symbol handle; nodes live while any symbol uses them. */
 PMX_API int pmx_symbol_free(PmxSymbolHandle symbol);
 
+/* ===== executor ===== */
+/* Graph execution: an Executor binds a symbol to arrays for forward and backward passes (MXNet's bind /
+ * simple_bind), and a CachedOp calls a symbol like one operator (what Gluon's hybridize runs). Both infer shapes
+ * and dtypes once per input signature, plan memory once (in-place reuse, buffer sharing), fuse chains of
+ * elementwise ops and push each pass to the engine without per-call inference or allocation. Gradient requests
+ * are the PMX_GRAD_REQ_* values of the autograd group. Arrays returned through thread-local handle arrays are new
+ * handles owned by the caller; those arrays stay valid until the thread's next call of the same function. */
+
+/* An executor: a symbol bound to argument, gradient and auxiliary-state arrays on one device. */
+typedef struct PmxExecutor* PmxExecutorHandle;
+/* A cached op: a symbol compiled per input signature and called on arrays. */
+typedef struct PmxCachedOp* PmxCachedOpHandle;
+
+/* The array groups of an executor (pmx_executor_arrays, pmx_executor_array_names, pmx_executor_get_array). */
+#define PMX_EXECUTOR_ARGS 0    /* Arguments, in list_arguments order. */
+#define PMX_EXECUTOR_GRADS 1   /* Gradients, one per argument (NULL for grad_req null). */
+#define PMX_EXECUTOR_AUX 2     /* Auxiliary states, in list_auxiliary_states order. */
+#define PMX_EXECUTOR_OUTPUTS 3 /* Outputs, in list_outputs order (overwritten by each forward). */
+
+/* Binds `symbol` on a device (MXNet's bind): `args` holds one array per argument (list_arguments order),
+ * `arg_grads` NULL (no gradients) or one array per argument (NULL entries for arguments without gradient),
+ * `grad_reqs` NULL (PMX_GRAD_REQ_WRITE where a gradient array is given, else NULL) or one request per argument,
+ * `aux_states` one array per auxiliary state. Arrays are used, not copied: forward reads the arguments, backward
+ * writes the gradients, training-mode forward updates auxiliary states (BatchNorm) in place. ValueError naming
+ * the argument on a count, shape, dtype or device mismatch. */
+PMX_API int pmx_executor_bind(PmxSymbolHandle symbol, int device_type, int device_id, int num_args,
+                              const PmxNDArrayHandle* args, const PmxNDArrayHandle* arg_grads, const int* grad_reqs,
+                              int num_aux, const PmxNDArrayHandle* aux_states, PmxExecutorHandle* out);
+/* Binds `symbol` allocating every array (MXNet's simple_bind): the shapes of `num_shapes` inputs by name
+ * (shape_names[i] has shape_ndims[i] dims, stored one input after another in shape_dims), dtypes of
+ * `num_dtypes` inputs (PMX_DTYPE_*; others are inferred, float32 where nothing decides), grad requests of
+ * `num_grad_reqs` arguments by name and `default_grad_req` for the rest. Arguments, gradients and auxiliary
+ * states start as zeros. ValueError when a shape cannot be inferred (naming it) or a name is unknown. */
+PMX_API int pmx_executor_simple_bind(PmxSymbolHandle symbol, int device_type, int device_id, int num_shapes,
+                                     const char* const* shape_names, const int* shape_ndims,
+                                     const int64_t* shape_dims, int num_dtypes, const char* const* dtype_names,
+                                     const int* dtypes, int num_grad_reqs, const char* const* grad_req_names,
+                                     const int* grad_reqs, int default_grad_req, PmxExecutorHandle* out);
+/* Runs the forward pass (is_train non-zero: training mode, as Dropout and BatchNorm see it). Asynchronous. */
+PMX_API int pmx_executor_forward(PmxExecutorHandle executor, int is_train);
+/* Runs the backward pass of the last forward, writing (or adding, grad_req add) the gradients: `head_grads` NULL
+ * or one array per output (copied in; NULL entries, or NULL, allowed for outputs whose gradient ignores its head
+ * gradient, i.e. loss layers such as SoftmaxOutput and MakeLoss). ValueError if the executor has no gradients or
+ * a needed head gradient is missing. Asynchronous. */
+PMX_API int pmx_executor_backward(PmxExecutorHandle executor, int num_head_grads, const PmxNDArrayHandle* head_grads,
+                                  int is_train);
+/* Writes the number of arrays of group `kind` (PMX_EXECUTOR_*) to *out_count and new handles to them (sharing
+ * memory; NULL for a missing gradient) to *out_arrays (thread-local array). */
+PMX_API int pmx_executor_arrays(PmxExecutorHandle executor, int kind, int* out_count, PmxNDArrayHandle** out_arrays);
+/* Writes the names of group `kind` (arguments, gradients: the argument names, auxiliary states, outputs) to
+ * *out_count and *out_names (thread-local). */
+PMX_API int pmx_executor_array_names(PmxExecutorHandle executor, int kind, int* out_count,
+                                     const char* const** out_names);
+/* Writes a new handle to the array of group `kind` called `name` (arg_dict / grad_dict / aux_dict /
+ * output_dict) to *out, or NULL for the gradient of an argument with grad_req null; ValueError for an unknown
+ * name. */
+PMX_API int pmx_executor_get_array(PmxExecutorHandle executor, int kind, const char* name, PmxNDArrayHandle* out);
+/* Copies parameters in by name (copy_params_from): `num_args` arguments arg_names[i] = arg_values[i] and
+ * `num_aux` auxiliary states. A name that is neither is a ValueError unless allow_extra_params is non-zero. */
+PMX_API int pmx_executor_copy_params_from(PmxExecutorHandle executor, int num_args, const char* const* arg_names,
+                                          const PmxNDArrayHandle* arg_values, int num_aux,
+                                          const char* const* aux_names, const PmxNDArrayHandle* aux_values,
+                                          int allow_extra_params);
+/* Writes a new executor for new input shapes (MXNet's reshape; shapes given as for pmx_executor_simple_bind)
+ * to *out. Arrays whose shape does not change are shared; changed ones reuse the old memory when not larger,
+ * else are allocated when allow_up_sizing is non-zero (ValueError otherwise). Without partial_shaping an
+ * argument whose shape changes without being given is a ValueError. The old executor stays valid. */
+PMX_API int pmx_executor_reshape(PmxExecutorHandle executor, int num_shapes, const char* const* shape_names,
+                                 const int* shape_ndims, const int64_t* shape_dims, int partial_shaping,
+                                 int allow_up_sizing, PmxExecutorHandle* out);
+/* Writes the bytes of the executor's planned internal buffers to out[0] and what its internal values would
+ * take without memory planning to out[1]. */
+PMX_API int pmx_executor_memory(PmxExecutorHandle executor, int64_t out[2]);
+/* Releases an executor (its arrays live on while other handles use them). */
+PMX_API int pmx_executor_free(PmxExecutorHandle executor);
+
+/* Creates a cached op from `symbol` with MXNet's CachedOp flags flag_keys[i] = flag_values[i]: static_alloc,
+ * static_shape ("true"/"false"), forward_bulk_size, backward_bulk_size (accepted: inline_limit, data_indices,
+ * param_indices), and Polymix's fuse, inplace, share_memory, cse. ValueError for an unknown flag. */
+PMX_API int pmx_cached_op_create(PmxSymbolHandle symbol, int num_flags, const char* const* flag_keys,
+                                 const char* const* flag_values, PmxCachedOpHandle* out);
+/* Writes the number of inputs of a cached op to *out_count and their names (every variable of the symbol,
+ * arguments and auxiliary states, in list_inputs order) to *out_names (thread-local). */
+PMX_API int pmx_cached_op_input_names(PmxCachedOpHandle op, int* out_count, const char* const** out_names);
+/* Calls a cached op on `num_inputs` arrays (one per input name, on one device) in the thread's training mode
+ * (pmx_autograd_set_training): the first call per input signature (shapes, dtypes, device, which inputs need
+ * gradients) compiles the graph, later ones reuse it. Auxiliary states are updated in place in training mode.
+ * While the thread is recording and some input is in a graph, the call is recorded as one autograd node whose
+ * gradient runs the cached backward graph. Writes the output count to *out_count and new output handles to
+ * *out_outputs (thread-local array). */
+PMX_API int pmx_cached_op_invoke(PmxCachedOpHandle op, int num_inputs, const PmxNDArrayHandle* inputs,
+                                 int* out_count, PmxNDArrayHandle** out_outputs);
+/* Releases a cached op (outputs and recorded graphs that use it stay valid). */
+PMX_API int pmx_cached_op_free(PmxCachedOpHandle op);
+
+/* ===== optim ===== */
+/* Training pieces every binding wraps, written once in the core: optimizers (mx.optimizer), learning-rate
+ * schedules (mx.lr_scheduler), initializers (mx.init) and evaluation metrics (mx.metric), with MXNet 1.9.1's
+ * names, parameters, defaults and formulas. Parameters are MXNet's keyword arguments as strings, as str() of the
+ * value prints them ("0.1", "None", "True", "[10, 20]", "gaussian"); num_params may be 0 with NULL keys and
+ * values. Unknown names and parameters and bad values fail with ValueError naming the accepted ones. Strings and
+ * arrays returned through `out` pointers are thread-local and stay valid until the calling thread's next call of
+ * the same function. An optimizer, schedule, initializer or metric must not be used by two threads at once. */
+
+/* An optimizer: hyper-parameters, per-parameter multipliers and update counts. */
+typedef struct PmxOptimizer* PmxOptimizerHandle;
+/* The state of one weight under an optimizer (momentum, moments, float32 master copy). */
+typedef struct PmxOptimizerState* PmxOptimizerStateHandle;
+/* A learning-rate schedule (stateful, as MXNet's: asking for a count may advance it). */
+typedef struct PmxLRScheduler* PmxLRSchedulerHandle;
+/* A weight initializer. */
+typedef struct PmxInitializer* PmxInitializerHandle;
+/* An evaluation metric accumulating over updates. */
+typedef struct PmxMetric* PmxMetricHandle;
+
+/* Creates an optimizer by MXNet's registered name ("sgd", "nag", "adam", "adamw", "rmsprop", "adagrad",
+ * "adadelta", "ftrl", "signum", "lamb"; case-insensitive) with keyword arguments as mx.optimizer.create takes
+ * them (learning_rate, wd, rescale_grad, clip_gradient, multi_precision, begin_num_update, momentum, beta1, ...). */
+PMX_API int pmx_optimizer_create(const char* name, int num_params, const char* const* param_keys,
+                                 const char* const* param_values, PmxOptimizerHandle* out);
+/* Sets one hyper-parameter (e.g. "rescale_grad", which a trainer sets before each step). Setting
+ * "learning_rate" while a schedule is attached fails with ValueError, as MXNet's set_learning_rate. */
+PMX_API int pmx_optimizer_set_param(PmxOptimizerHandle optimizer, const char* key, const char* value);
+/* Writes the string form of a hyper-parameter ("None" when unset, "True"/"False" for flags) to *out. */
+PMX_API int pmx_optimizer_get_param(PmxOptimizerHandle optimizer, const char* key, const char** out);
+/* Attaches a schedule (NULL detaches) and sets its base_lr to the optimizer's learning_rate, as MXNet's
+ * Optimizer(lr_scheduler=...) does. The schedule is shared: freeing its handle later is safe. */
+PMX_API int pmx_optimizer_set_lr_scheduler(PmxOptimizerHandle optimizer, PmxLRSchedulerHandle scheduler);
+/* Writes the current learning rate (the schedule's value at the current update count, else learning_rate). */
+PMX_API int pmx_optimizer_get_learning_rate(PmxOptimizerHandle optimizer, double* out);
+/* Writes the number of updates so far (the largest update count of any index, from begin_num_update). */
+PMX_API int pmx_optimizer_get_num_update(PmxOptimizerHandle optimizer, int64_t* out);
+/* Names `count` parameters: indices[i] is called names[i] (MXNet's param_idx2name). Resets the wd multipliers
+ * to MXNet's default: 0 for every name not ending in "_weight" or "_gamma". */
+PMX_API int pmx_optimizer_set_param_names(PmxOptimizerHandle optimizer, int count, const int* indices,
+                                          const char* const* names);
+/* Replaces the lr multipliers (MXNet's set_lr_mult): names[i] gets name_mults[i], indices[i] gets
+ * index_mults[i]; an index's own multiplier wins over its name's; others are 1. */
+PMX_API int pmx_optimizer_set_lr_mult(PmxOptimizerHandle optimizer, int num_names, const char* const* names,
+                                      const double* name_mults, int num_indices, const int* indices,
+                                      const double* index_mults);
+/* Replaces the wd multipliers (MXNet's set_wd_mult) as pmx_optimizer_set_lr_mult, on top of the default of
+ * pmx_optimizer_set_param_names. */
+PMX_API int pmx_optimizer_set_wd_mult(PmxOptimizerHandle optimizer, int num_names, const char* const* names,
+                                      const double* name_mults, int num_indices, const int* indices,
+                                      const double* index_mults);
+/* Creates the state of weight `index` (zeros like the weight; with multi_precision and a float16 weight, float32
+ * states plus a float32 master copy of the weight). Free it with pmx_optimizer_state_free. */
+PMX_API int pmx_optimizer_create_state(PmxOptimizerHandle optimizer, int index, PmxNDArrayHandle weight,
+                                       PmxOptimizerStateHandle* out);
+/* Writes the state's arrays (shared, as new handles the caller owns, in the optimizer's order: SGD's momentum,
+ * Adam's mean and var, ...) to *out_arrays (thread-local) and their number to *out_count, and a new handle to
+ * the float32 master copy to *out_weight32, or NULL without multi-precision. For saving and restoring states. */
+PMX_API int pmx_optimizer_state_get_arrays(PmxOptimizerStateHandle state, int* out_count,
+                                           PmxNDArrayHandle** out_arrays, PmxNDArrayHandle* out_weight32);
+/* Updates `weight` in place from `grad` and the weight's state (MXNet's update_multi_precision): counts the
+ * update of `index`, applies its learning rate and weight decay, and mutates the state. ValueError when the
+ * shapes or devices of weight, grad and state differ. */
+PMX_API int pmx_optimizer_update(PmxOptimizerHandle optimizer, int index, PmxNDArrayHandle weight,
+                                 PmxNDArrayHandle grad, PmxOptimizerStateHandle state);
+/* Releases a state handle (its arrays live while other handles to them do). */
+PMX_API int pmx_optimizer_state_free(PmxOptimizerStateHandle state);
+/* Releases an optimizer. */
+PMX_API int pmx_optimizer_free(PmxOptimizerHandle optimizer);
+
+/* Creates a learning-rate schedule: "factor" (step, factor, stop_factor_lr), "multifactor" (step as a list,
+ * factor), "poly" (max_update, pwr, final_lr) or "cosine" (max_update, final_lr), each with base_lr,
+ * warmup_steps, warmup_begin_lr and warmup_mode ("linear" or "constant"). */
+PMX_API int pmx_lr_scheduler_create(const char* name, int num_params, const char* const* param_keys,
+                                    const char* const* param_values, PmxLRSchedulerHandle* out);
+/* Writes the learning rate after `num_update` updates (MXNet's scheduler(num_update); Factor and MultiFactor
+ * keep the decays already passed). */
+PMX_API int pmx_lr_scheduler_get_lr(PmxLRSchedulerHandle scheduler, int64_t num_update, double* out);
+/* Releases a schedule handle (optimizers it is attached to keep it). */
+PMX_API int pmx_lr_scheduler_free(PmxLRSchedulerHandle scheduler);
+
+/* Creates an initializer by name ("uniform", "normal", "xavier", "msraprelu", "constant", "zero"/"zeros",
+ * "one"/"ones", "orthogonal") with keyword arguments, or from MXNet's JSON form '["xavier", {"magnitude": 2.34}]'
+ * (then num_params must be 0). Random draws follow pmx_random_seed. */
+PMX_API int pmx_initializer_create(const char* name_or_json, int num_params, const char* const* param_keys,
+                                   const char* const* param_values, PmxInitializerHandle* out);
+/* Creates MXNet's Mixed initializer: a parameter gets initializers[i] for the first patterns[i] (a regular
+ * expression) matching at the start of its name; no match is a ValueError at apply time. The initializers are
+ * shared: freeing their handles later is safe. */
+PMX_API int pmx_initializer_create_mixed(int count, const char* const* patterns,
+                                         const PmxInitializerHandle* initializers, PmxInitializerHandle* out);
+/* Writes the JSON form MXNet stores in a variable's __init__ attribute (exactly as MXNet 1.9.1's dumps()).
+ * NotImplementedError for Mixed, which has none in MXNet either. */
+PMX_API int pmx_initializer_dumps(PmxInitializerHandle initializer, const char** out);
+/* Initializes `array` as the parameter `name` with MXNet's dispatch: a non-empty `init_attr` (the variable's
+ * __init__ JSON; NULL or "" for none) decides; else names ending in "weight" get the initializer's rule, "bias",
+ * "beta", "moving_mean" 0 and "gamma", "moving_var" 1; other names fail with ValueError. */
+PMX_API int pmx_initializer_apply(PmxInitializerHandle initializer, const char* name, const char* init_attr,
+                                  PmxNDArrayHandle array);
+/* Releases an initializer handle. */
+PMX_API int pmx_initializer_free(PmxInitializerHandle initializer);
+
+/* Creates a metric by MXNet's name or alias ("accuracy"/"acc", "top_k_accuracy"/"top_k_acc", "f1", "mae",
+ * "mse", "rmse", "crossentropy"/"ce", "perplexity", "loss", "composite") with keyword arguments (name, axis,
+ * top_k, average, eps, ignore_label). */
+PMX_API int pmx_metric_create(const char* name, int num_params, const char* const* param_keys,
+                              const char* const* param_values, PmxMetricHandle* out);
+/* Adds `child` to a metric created as "composite" (TypeError otherwise); the child is shared, so its own
+ * handle sees the composite's updates. */
+PMX_API int pmx_metric_composite_add(PmxMetricHandle composite, PmxMetricHandle child);
+/* Accumulates one batch: labels[i] goes with preds[i] (Loss reads only preds). Reads the arrays back to the
+ * host, so errors of pending work on them surface here. */
+PMX_API int pmx_metric_update(PmxMetricHandle metric, int num_labels, const PmxNDArrayHandle* labels, int num_preds,
+                              const PmxNDArrayHandle* preds);
+/* Writes the result: *out_count names and values (one, or one per child of a composite); NaN before any
+ * instance. */
+PMX_API int pmx_metric_get(PmxMetricHandle metric, int* out_count, const char* const** out_names,
+                           const double** out_values);
+/* Clears the accumulated values. */
+PMX_API int pmx_metric_reset(PmxMetricHandle metric);
+/* Releases a metric handle (composites it was added to keep it). */
+PMX_API int pmx_metric_free(PmxMetricHandle metric);
+
 #ifdef __cplusplus
 }  /* extern "C" */
 #endif

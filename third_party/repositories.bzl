@@ -25,5 +25,6 @@ def polymix_dependencies():
     _system_library("dnnl")  # oneDNN: CPU GEMM, convolution, pooling, normalisation.
     _system_library("dlpack")  # DLPack: the zero-copy tensor exchange header.
     _system_library("nlohmann_json")  # nlohmann/json: the op schema and MXNet symbol JSON.
+    _system_library("zlib")  # zlib: gzip-compressed datasets (Fashion-MNIST's IDX files).
     cuda_configure(name = "cuda")  # CUDA 13.0 toolkit, cuBLAS, cuDNN, NCCL (from tools/setup).
     python_configure(name = "python_venv")  # The project virtualenv: numpy, pytest (from tools/setup).

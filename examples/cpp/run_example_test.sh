@@ -1,4 +1,4 @@
 #!/usr/bin/env bash
-# Runs an example binary and fails unless it exits 0.
+# Runs an example binary (with any further arguments) and fails unless it exits 0.
 set -euo pipefail
-"$1"
+"$@"

@@ -8,6 +8,7 @@ tools/setup unpacks from its PyPI wheels. Each overlay lives in third_party/<nam
 """
 
 load("//third_party/cuda:cuda_configure.bzl", "cuda_configure")
+load("//third_party/node:node_configure.bzl", "node_configure")
 load("//third_party/python:python_configure.bzl", "python_configure")
 
 def _system_library(name):
@@ -28,3 +29,4 @@ def polymix_dependencies():
     _system_library("zlib")  # zlib: gzip-compressed datasets (Fashion-MNIST's IDX files).
     cuda_configure(name = "cuda")  # CUDA 13.0 toolkit, cuBLAS, cuDNN, NCCL (from tools/setup).
     python_configure(name = "python_venv")  # The project virtualenv: numpy, pytest (from tools/setup).
+    node_configure(name = "node_api")  # Node.js's N-API headers, for bindings/js.

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace pmx {
 
@@ -28,6 +29,9 @@ struct Device {
   static Device cpu_pinned(int32_t id = 0) { return {DeviceType::kCPUPinned, id}; }
   // Checks type and id; throws ValueError for an unknown type or a negative id.
   static Device FromTypeAndId(int32_t type, int32_t id);
+  // Parses MXNet's spelling of a context: "cpu(0)", "gpu(1)", "cpu_pinned(0)" (a bare "cpu"/"gpu" is id 0);
+  // ValueError for anything else.
+  static Device Parse(std::string_view text);
 
   // Whether data here is reachable by the host CPU (cpu or cpu_pinned).
   bool is_host() const { return type != DeviceType::kGPU; }

@@ -20,6 +20,16 @@ TEST(DeviceTest, NamesAndEquality) {
   EXPECT_THROW(Device::FromTypeAndId(2, -1), Error);
 }
 
+TEST(DeviceTest, ParsesMxnetContextStrings) {
+  EXPECT_EQ(Device::Parse("cpu(0)"), Device::cpu());
+  EXPECT_EQ(Device::Parse("gpu(2)"), Device::gpu(2));
+  EXPECT_EQ(Device::Parse(" cpu_pinned(1) "), Device::cpu_pinned(1));
+  EXPECT_EQ(Device::Parse("gpu"), Device::gpu(0));
+  for (const char* bad : {"tpu(0)", "gpu(-1)", "gpu(x)", "gpu(1", ""}) {
+    EXPECT_THROW(Device::Parse(bad), Error) << bad;
+  }
+}
+
 TEST(DeviceTest, DefaultIsThreadLocalAndScoped) {
   EXPECT_EQ(DefaultDevice(), Device::cpu());
   {

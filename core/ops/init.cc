@@ -11,12 +11,11 @@ namespace {
 
 // Note [Devices of creation ops]
 // These ops have no array inputs, so Invoke places their output on InvokeOptions::device (or the default
-// device); a binding turns MXNet's `ctx=` argument ("cpu(0)", "gpu(1)") into that option. The `ctx`
-// string parameter is declared only so that MXNet symbol files and keyword calls that carry it still
-// parse; the op itself ignores it.
+// device). Invoke also honours MXNet's `ctx=` parameter ("cpu(0)", "gpu(1)") when the caller named no device,
+// so every binding's `ctx=` works through the C ABI; the kernels themselves ignore it.
 ParamDef ContextParam() {
   return {"ctx", ParamType::kString, "", false, false, {},
-          "Device of the output as MXNet spells it (cpu(0), gpu(1)); bindings pass it to Invoke, the op ignores it."};
+          "Device of the output as MXNet spells it (cpu(0), gpu(1)); empty: the caller's or the default device."};
 }
 
 ParamDef DTypeParam(const char* doc = "The dtype of the output.") {

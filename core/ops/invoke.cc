@@ -119,6 +119,13 @@ std::vector<NDArray> Invoke(const OpDef& op, const std::vector<NDArray>& inputs,
   PMX_CHECK(static_cast<int>(inputs.size()) == num_inputs, kValueError,
             "[%s] expected %d input(s), given %d", op.name, num_inputs, static_cast<int>(inputs.size()));
   Device device = options.device.value_or(DefaultDevice());
+  // Creation and sampling ops carry MXNet's `ctx` parameter (Note [Devices of creation ops] in init.cc): it
+  // places their output when the caller named no device.
+  if (!options.device && inputs.empty() &&
+      std::any_of(op.params.begin(), op.params.end(), [](const ParamDef& def) { return def.name == "ctx"; }) &&
+      !params.Str("ctx").empty()) {
+    device = Device::Parse(params.Str("ctx"));
+  }
   std::vector<Shape> input_shapes;
   std::vector<DType> input_dtypes;
   for (size_t i = 0; i < inputs.size(); ++i) {

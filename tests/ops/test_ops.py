@@ -97,3 +97,9 @@ def test_blockgrad_stops_the_gradient():
     x = np.linspace(-1, 1, 6).reshape(2, 3)
     (grad,) = pmx.gradient("BlockGrad", [x], [np.ones_like(x)])
     np.testing.assert_array_equal(grad, np.zeros_like(x))
+
+
+def test_ctx_parameter_places_creation_ops():
+    np.testing.assert_array_equal(pmx.invoke("_zeros", [], shape="(2, 3)", ctx="cpu(0)")[0], np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"device 'tpu\(0\)' is not valid"):
+        pmx.invoke("_zeros", [], shape="(2,)", ctx="tpu(0)")

@@ -243,7 +243,7 @@ PMX_REGISTER_OP(UpSampling) {
     for (size_t i = 0; i < args.inputs.size(); ++i) {
       grads.push_back(b.Call1("_nn_upsampling_grad", inputs,
                               {{"index", std::to_string(i)},
-                               {"num_args", std::to_string(args.inputs.size())},
+                               {"num_args", std::to_string(inputs.size())},
                                {"scale", std::to_string(args.params->Int("scale"))},
                                {"multi_input_mode", args.params->Str("multi_input_mode")}}));
     }
@@ -257,11 +257,15 @@ PMX_REGISTER_OP(_nn_upsampling_grad) {
   def.name = "_nn_upsampling_grad";
   def.family = "nn/upsampling";
   def.doc = "The gradient of input `index` of nearest UpSampling: `grad` summed over each input pixel's block of "
-            "output pixels, from that input's channels (gradient helper; inputs: grad, then the forward inputs).";
-  def.inputs = {"grad", "data"};
-  def.num_inputs = [](const OpParams& params) { return static_cast<int>(params.Int("num_args")) + 1; };
+            "output pixels, from that input's channels (gradient helper; inputs: the head gradient, then the forward "
+            "inputs).";
+  // Variadic, so that every binding can call it with a list (the head gradient first): a count the schema
+  // states, where a fixed "grad" input plus a parameter-dependent tail would not be.
+  def.inputs = {"args"};
+  def.variadic_count_param = "num_args";
   def.params = {{"index", ParamType::kInt, "0", false, false, {}, "Which forward input to return the gradient of."},
-                {"num_args", ParamType::kInt, "1", false, false, {}, "Number of forward inputs."},
+                {"num_args", ParamType::kInt, "2", false, false, {},
+                 "Number of inputs: the head gradient, then the forward inputs."},
                 {"scale", ParamType::kInt, "1", false, false, {}, "The forward scale."},
                 {"multi_input_mode", ParamType::kEnum, "concat", false, false, {"concat", "sum"},
                  "The forward multi_input_mode."}};

@@ -301,7 +301,7 @@ _case("_nn_embedding_grad", embedding_grad, params={"input_dim": 5, "output_dim"
 _case("UpSampling", upsampling, shapes=((1, 2, 2, 2), (1, 3, 1, 1)),
       params={"scale": 2, "sample_type": "nearest", "num_args": 2})
 _case("_nn_upsampling_grad", _upsampling_grad, shapes=((1, 5, 4, 4), (1, 2, 2, 2), (1, 3, 1, 1)),
-      params={"index": 1, "num_args": 2, "scale": 2})
+      params={"index": 1, "num_args": 3, "scale": 2})
 
 _case("_nn_upsampling_bilinear_data_grad", _bilinear_data_grad, shapes=((1, 2, 4, 6), (2, 1, 4, 4)),
       params={"scale": 2})

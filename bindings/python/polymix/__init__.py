@@ -1,0 +1,17 @@
+"""Polymix: MXNet 1.x's Python API over the Polymix engine. `import polymix as mx` and MXNet 1.x code runs:
+mx.nd (NDArray), mx.sym (Symbol), mx.autograd, mx.random, mx.test_utils, contexts (mx.cpu(), mx.gpu())."""
+
+__version__ = "0.1.0"
+
+from . import _core  # noqa: F401
+from . import base  # noqa: F401
+from .base import MXNetError  # noqa: F401
+from . import context  # noqa: F401
+from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus  # noqa: F401
+from . import name, attribute  # noqa: F401
+from .attribute import AttrScope  # noqa: F401
+from . import ndarray  # noqa: F401
+from . import ndarray as nd  # noqa: F401
+from . import symbol  # noqa: F401
+from . import symbol as sym  # noqa: F401
+from . import autograd, operator, random, test_utils  # noqa: F401

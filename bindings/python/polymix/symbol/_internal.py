@@ -1,0 +1,3 @@
+"""Internal operators of mx.sym (names starting with '_'), generated from the operator schema."""
+from ._gen_internal import *  # noqa: F401,F403 pylint: disable=wildcard-import,unused-wildcard-import
+from ._gen_internal import __all__  # noqa: F401

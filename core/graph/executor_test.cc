@@ -100,6 +100,39 @@ TEST(ExecutorTest, MlpForwardBackwardMatchesImperativeAutogradAndFiniteDifferenc
   }
 }
 
+// MXNet lets backward run again after one forward: the forward values it reads must not have been reused by
+// the first backward's buffers (tanh's gradient reads its output, FullyConnected's its inputs).
+TEST(ExecutorTest, BackwardTwiceAfterOneForwardGivesTheSameGradients) {
+  const Symbol net = Mlp();
+  const auto values = MlpValues(DType::kFloat64);
+  const NDArray head = RandomArray(Shape({4, 3}), 17, -1, 1, DType::kFloat64);
+  // Every gradient, written: the second backward writes what the first did.
+  auto executor = BindAll(net, values);
+  executor->Forward(true);
+  executor->Backward({head});
+  std::map<std::string, NDArray> first;
+  for (const auto& [name, grad] : executor->grad_dict()) first[name] = grad.CopyTo(grad.device());
+  executor->Backward({head});
+  for (const auto& [name, grad] : executor->grad_dict()) {
+    ExpectClose(grad, first[name], 0, 0, "second backward's gradient of " + name);
+  }
+  // Only fc1_weight, accumulated: twice the one gradient. (With few gradients the backward pass frees forward
+  // values early, which is where a plan that reused them went wrong.)
+  std::vector<NDArray> args, grads;
+  std::vector<GradReq> reqs;
+  for (const std::string& name : net.ListArguments()) {
+    args.push_back(values.at(name).CopyTo(Device::cpu()));
+    grads.push_back(name == "fc1_weight" ? NDArray::Zeros(values.at(name).shape(), DType::kFloat64) : NDArray());
+    reqs.push_back(name == "fc1_weight" ? GradReq::kAdd : GradReq::kNull);
+  }
+  auto accumulating = Executor::Bind(net, DefaultDevice(), args, grads, reqs, {});
+  accumulating->Forward(true);
+  accumulating->Backward({head});
+  accumulating->Backward({head});
+  const NDArray twice = Invoke1("_mul_scalar", {first.at("fc1_weight")}, {{"scalar", "2"}});
+  ExpectClose(accumulating->grad_dict().at("fc1_weight"), twice, 1e-12, 1e-12, "fc1_weight after two backwards");
+}
+
 TEST(ExecutorTest, SimpleBindAllocatesAndGradReqAddAccumulates) {
   const Symbol net = Mlp();
   auto executor = Executor::SimpleBind(net, DefaultDevice(), {{"data", Shape({4, 5})}}, {},

@@ -159,6 +159,8 @@ MemoryPlan PlanMemory(const IndexedGraph& graph, const std::vector<Shape>& shape
   for (uint32_t id = 0; id < graph.num_nodes(); ++id) {
     for (uint32_t input : graph.node(id).inputs) ++uses[input];
   }
+  // A kept entry has one use no node consumes: it is never released, and never taken over in place.
+  for (size_t entry = 0; entry < options.keep.size() && entry < num_entries; ++entry) uses[entry] += options.keep[entry];
   std::vector<int> slot_entries;  // Live entries per slot.
   std::vector<int> free_slots;
   auto bytes_of = [&](uint32_t entry) {

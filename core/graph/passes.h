@@ -59,6 +59,9 @@ struct MemoryPlan {
 struct MemoryPlanOptions {
   std::vector<bool> external;    // Per entry: memory given from outside (variables are always external).
   std::vector<bool> no_storage;  // Per entry: needs no memory (fused intermediates); empty: none.
+  // Per entry: live until the end of the graph, never reused (forward values the backward pass reads, so that
+  // a backward can run again after one forward, as MXNet allows); empty: none.
+  std::vector<bool> keep;
   bool inplace = true;           // Let an output reuse the memory of an input that dies at its node.
   bool share = true;             // Let an entry reuse the memory of entries that died before its node.
 };

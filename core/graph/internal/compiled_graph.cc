@@ -135,6 +135,12 @@ CompiledGraph::CompiledGraph(std::shared_ptr<const IndexedGraph> graph, size_t n
   plan_options.no_storage = no_storage;
   plan_options.inplace = options.inplace;
   plan_options.share = options.share_memory;
+  // Forward values the backward pass reads stay until the end: backward may run more than once per forward
+  // (MXNet's executor allows it; so does autograd with retain_graph), and must read them intact each time.
+  plan_options.keep.assign(g.num_entries(), false);
+  for (uint32_t id = num_forward_nodes_; id < g.num_nodes(); ++id) {
+    for (uint32_t input : g.node(id).inputs) plan_options.keep[input] = g.entry_node(input) < num_forward_nodes_;
+  }
   plan_ = PlanMemory(g, shapes_, dtypes_, plan_options);
   for (uint32_t id = 0; id < g.num_nodes(); ++id) {
     for (size_t k = 0; k < modes_[id].size(); ++k) {

@@ -52,7 +52,9 @@ PMX_REGISTER_OP(Activation) {
     const Value x = args.inputs[0], y = args.outputs[0], g = args.output_grads[0];
     Value d;
     if (act == "relu") {
-      d = Positive(b, x);
+      // From the output (y > 0 exactly where x > 0), as MXNet does: the backward pass then never reads x, so the
+      // forward can run relu in place on its input (conv/BatchNorm outputs) and the planner frees x at once.
+      d = Positive(b, y);
     } else if (act == "sigmoid") {
       d = Mul(b, y, WithScalar(b, "_rminus_scalar", y, 1));
     } else if (act == "tanh") {

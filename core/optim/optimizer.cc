@@ -166,7 +166,8 @@ OptimizerState Optimizer::CreateState(int index, const NDArray& weight) {
   return state;
 }
 
-void Optimizer::Update(int index, const NDArray& weight, const NDArray& grad, OptimizerState* state) {
+void Optimizer::CheckUpdate(int index, const NDArray& weight, const NDArray& grad,
+                            const OptimizerState* state) const {
   PMX_CHECK(state != nullptr, kValueError, "%s Update(%d): state is null: create it with CreateState", Where(),
             index);
   PMX_CHECK(!weight.is_none() && !grad.is_none(), kValueError, "%s Update(%d): weight and grad must be arrays",
@@ -187,12 +188,10 @@ void Optimizer::Update(int index, const NDArray& weight, const NDArray& grad, Op
               array.shape().ToString(), array.device().ToString(), weight.shape().ToString(),
               weight.device().ToString());
   }
-  CountUpdate(index);
-  StepArgs args;
-  args.lr = LearningRateFor(index);
-  args.wd = WeightDecayFor(index);
-  args.t = update_counts_.at(index);
-  if (!mixed) {
+}
+
+void Optimizer::RunStep(const StepArgs& args, const NDArray& weight, const NDArray& grad, OptimizerState* state) {
+  if (state->weight32.is_none()) {
     Step(args, weight, grad, state->arrays);
   } else if (HasFusedMultiPrecision()) {
     StepMultiPrecision(args, weight, grad, state->weight32, state->arrays);
@@ -200,6 +199,28 @@ void Optimizer::Update(int index, const NDArray& weight, const NDArray& grad, Op
     Step(args, state->weight32, grad.AsType(DType::kFloat32), state->arrays);
     state->weight32.CopyTo(weight);
   }
+}
+
+void Optimizer::Update(int index, const NDArray& weight, const NDArray& grad, OptimizerState* state) {
+  CheckUpdate(index, weight, grad, state);
+  CountUpdate(index);
+  StepArgs args;
+  args.lr = LearningRateFor(index);
+  args.wd = WeightDecayFor(index);
+  args.t = update_counts_.at(index);
+  RunStep(args, weight, grad, state);
+}
+
+void Optimizer::UpdateWith(int index, double lr, double wd, int64_t t, const NDArray& weight, const NDArray& grad,
+                           OptimizerState* state) {
+  CheckUpdate(index, weight, grad, state);
+  PMX_CHECK(t >= 1, kValueError, "%s UpdateWith(%d): the update count t must be >= 1 (1 for the first update), "
+            "given %d", Where(), index, t);
+  StepArgs args;
+  args.lr = lr;
+  args.wd = wd;
+  args.t = t;
+  RunStep(args, weight, grad, state);
 }
 
 std::unique_ptr<Optimizer> CreateOptimizer(const std::string& name, const KwArgs& kwargs) {

@@ -121,6 +121,12 @@ class Optimizer {
   // Updates `weight` in place from `grad` and the state made by CreateState for this weight (MXNet's
   // update_multi_precision). ValueError when shapes, devices or the state do not match.
   void Update(int index, const NDArray& weight, const NDArray& grad, OptimizerState* state);
+  // The step of Update with the learning rate `lr`, weight decay `wd` and update count `t` (1 for the
+  // weight's first update) given by the caller; this optimizer's own bookkeeping (counts, schedule,
+  // multipliers) is neither used nor changed. For bindings that keep MXNet's bookkeeping in their own
+  // language (Python's mx.optimizer, whose optimizers and schedules users subclass). Checks as Update.
+  void UpdateWith(int index, double lr, double wd, int64_t t, const NDArray& weight, const NDArray& grad,
+                  OptimizerState* state);
 
  protected:
   // What one step needs besides arrays: the index's learning rate and weight decay and its update count t.
@@ -160,6 +166,10 @@ class Optimizer {
   const HyperParam& Find(const std::string& name) const;
   // Counts an update of `index` (MXNet's _update_count).
   void CountUpdate(int index);
+  // ValueError unless `weight`, `grad` and `state` fit each other (what Update and UpdateWith check).
+  void CheckUpdate(int index, const NDArray& weight, const NDArray& grad, const OptimizerState* state) const;
+  // Runs the step (plain, fused multi-precision or through the master copy) with `args`.
+  void RunStep(const StepArgs& args, const NDArray& weight, const NDArray& grad, OptimizerState* state);
 
   std::string name_;
   std::vector<HyperParam> hypers_;  // Common ones first, then the optimizer's own.

@@ -306,6 +306,26 @@ TEST(OptimizerTest, UpdateCountsAndBiasCorrection) {
   ExpectClose(ToVector(b), Vec(kSize, expected), 1e-12, "b");
 }
 
+// UpdateWith takes lr, wd and t from the caller: the same step as Update with that bookkeeping, and the
+// optimizer's own counts stay untouched.
+TEST(OptimizerTest, UpdateWithTakesTheCallersBookkeeping) {
+  std::unique_ptr<Optimizer> counted = CreateOptimizer("adam", {{"learning_rate", "0.1"}, {"wd", "0.01"}});
+  std::unique_ptr<Optimizer> given = CreateOptimizer("adam", {{"learning_rate", "99"}, {"wd", "99"}});
+  NDArray a = Array(Values(kSize, -1, 1, 4), kShape), b = Array(Values(kSize, -1, 1, 4), kShape);
+  OptimizerState sa = counted->CreateState(0, a), sb = given->CreateState(0, b);
+  for (int t = 1; t <= 3; ++t) {
+    const NDArray grad = Array(Grad(t), kShape);
+    counted->Update(0, a, grad, &sa);
+    given->UpdateWith(0, 0.1, 0.01, t, b, grad, &sb);
+    ExpectClose(ToVector(b), ToVector(a), 0, "step " + std::to_string(t));
+  }
+  EXPECT_EQ(given->num_update(), 0);
+  EXPECT_EQ(given->UpdateCount(0), 0);
+  const NDArray grad = Array(Grad(1), kShape);
+  EXPECT_THROW(given->UpdateWith(0, 0.1, 0, 0, b, grad, &sb), Error);
+  EXPECT_THROW(given->UpdateWith(0, 0.1, 0, 1, b, Array(Vec(2, 0), Shape({2})), &sb), Error);
+}
+
 // A scheduler decides the rate at each num_update and takes the optimizer's learning_rate as base_lr.
 TEST(OptimizerTest, SchedulerDrivesTheLearningRate) {
   std::unique_ptr<Optimizer> sgd = CreateOptimizer("sgd", {{"learning_rate", "0.2"}});

@@ -1,5 +1,6 @@
 """Polymix: MXNet 1.x's Python API over the Polymix engine. `import polymix as mx` and MXNet 1.x code runs:
-mx.nd (NDArray), mx.sym (Symbol), mx.autograd, mx.random, mx.test_utils, contexts (mx.cpu(), mx.gpu())."""
+mx.nd (NDArray), mx.sym (Symbol, bind / simple_bind), mx.autograd, mx.random, mx.test_utils, contexts
+(mx.cpu(), mx.gpu()), mx.optimizer, mx.lr_scheduler, mx.init, mx.metric, mx.io."""
 
 __version__ = "0.1.0"
 
@@ -15,3 +16,5 @@ from . import ndarray as nd  # noqa: F401
 from . import symbol  # noqa: F401
 from . import symbol as sym  # noqa: F401
 from . import autograd, operator, random, test_utils  # noqa: F401
+from . import registry, executor, lr_scheduler, optimizer, initializer, metric, io  # noqa: F401
+from . import initializer as init  # noqa: F401

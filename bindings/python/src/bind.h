@@ -49,6 +49,10 @@ void BindOps(pybind11::module_& m);
 void BindAutograd(pybind11::module_& m);
 // _core.Symbol over core/graph's Symbol.
 void BindSymbol(pybind11::module_& m);
+// Optimizers, schedules, initializers and metrics (core/optim; Note [Python keeps MXNet's bookkeeping]).
+void BindOptim(pybind11::module_& m);
+// _core.Executor and _core.CachedOp (core/graph's Executor and CachedOp).
+void BindGraphExecution(pybind11::module_& m);
 
 }  // namespace python
 }  // namespace pmx

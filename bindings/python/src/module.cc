@@ -15,6 +15,8 @@ PYBIND11_MODULE(_core, m) {
   pmx::python::BindOps(m);
   pmx::python::BindAutograd(m);
   pmx::python::BindSymbol(m);
+  pmx::python::BindOptim(m);
+  pmx::python::BindGraphExecution(m);
 
   m.def("num_gpus", [] { return pmx::gpu::BuiltWithCuda() ? pmx::gpu::DeviceCount() : 0; },
         "Number of GPUs visible to this build (0 without CUDA).");

@@ -197,19 +197,25 @@ class Symbol:
         """Writes the JSON to `fname`."""
         self.handle.save(os.fspath(fname))
 
-    # ---- Execution (comes with the executor binding) --------------------------------------------------
+    # ---- Execution (polymix/executor.py, over core/graph's Executor) ----------------------------------
 
-    def bind(self, *args, **kwargs):
-        """Binds arrays for execution: not available yet."""
-        raise NotImplementedError("Symbol.bind is not implemented yet")
+    def bind(self, ctx, args, args_grad=None, grad_req="write", aux_states=None, group2ctx=None, shared_exec=None):
+        """An Executor over the given arrays: args (and args_grad, aux_states) as lists in list_arguments
+        order or dicts by name; grad_req 'write', 'add' or 'null', one for all, a list or a dict."""
+        from ..executor import bind  # pylint: disable=import-outside-toplevel
+        return bind(self, ctx, args, args_grad, grad_req, aux_states, group2ctx, shared_exec)
 
-    def simple_bind(self, *args, **kwargs):
-        """Allocates arrays and binds them for execution: not available yet."""
-        raise NotImplementedError("Symbol.simple_bind is not implemented yet")
+    def simple_bind(self, ctx, grad_req="write", type_dict=None, stype_dict=None, group2ctx=None,
+                    shared_arg_names=None, shared_exec=None, shared_buffer=None, **kwargs):
+        """An Executor with every array allocated from some arguments' shapes (keyword tuples)."""
+        from ..executor import simple_bind  # pylint: disable=import-outside-toplevel
+        return simple_bind(self, ctx, grad_req, type_dict, stype_dict, group2ctx, shared_arg_names, shared_exec,
+                           shared_buffer, **kwargs)
 
-    def eval(self, *args, **kwargs):
-        """Evaluates the symbol: not available yet."""
-        raise NotImplementedError("Symbol.eval is not implemented yet")
+    def eval(self, ctx=None, **kwargs):
+        """The outputs (a list of NDArrays) for the given argument arrays: bind, then forward."""
+        from ..executor import bind  # pylint: disable=import-outside-toplevel
+        return bind(self, ctx, kwargs).forward()
 
     # ---- Operators ------------------------------------------------------------------------------------
 

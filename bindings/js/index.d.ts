@@ -196,6 +196,291 @@ export namespace autograd {
   function grad(heads: NDArray | NDArray[], variables: NDArray[], options?: BackwardOptions): NDArray[];
 }
 
+/** Shapes or dtypes by input name. */
+export type ByName<T> = Record<string, T> | Map<string, T>;
+/** Gradient requests (MXNet's grad_req). */
+export type GradReq = 'write' | 'add' | 'null' | 'inplace';
+
+/** What every op function also takes when called on Symbols: the node's name and attributes. */
+export interface SymbolOpOptions {
+  /** The node's name (a fresh one such as "fullyconnected0" when omitted). */
+  name?: string;
+  /** Attributes (MXNet's hidden keys such as ctx_group or lr_mult become "__ctx_group__"...). */
+  attr?: Record<string, string | number>;
+  /** Parameters (MXNet's names) and inputs by name (Symbol values). */
+  [key: string]: unknown;
+}
+
+/** A symbol: one or more outputs of a graph (MXNet's Symbol). Dispose when done (a GC backstop exists). */
+export class Symbol {
+  private constructor();
+  /** A variable (mx.sym.var); shape and dtype seed inference. */
+  static variable(name: string, options?: {
+    shape?: number[]; dtype?: DType; lrMult?: number; wdMult?: number; lr_mult?: number; wd_mult?: number;
+    init?: optim.Initializer | string; stype?: string; attr?: Record<string, string | number>;
+  }): Symbol;
+  /** A symbol of all outputs of `symbols` (mx.sym.Group). */
+  static group(symbols: Symbol[]): Symbol;
+  /** Parses MXNet symbol JSON. */
+  static fromJSON(text: string): Symbol;
+  /** Reads a -symbol.json file. */
+  static load(path: string): Symbol;
+  /** The node's name; null for a group of several nodes. */
+  readonly name: string | null;
+  readonly numOutputs: number;
+  readonly isDisposed: boolean;
+  listArguments(): string[];
+  listOutputs(): string[];
+  listAuxiliaryStates(): string[];
+  listInputs(): string[];
+  /** Output `index`, or the output called `name` (symbol[i], symbol['fc1_output']). */
+  get(indexOrName: number | string): Symbol;
+  getInternals(): Symbol;
+  getChildren(): Symbol;
+  copy(): Symbol;
+  /** An attribute or parameter of the node, or null. */
+  attr(key: string): string | null;
+  setAttr(key: string, value: unknown): this;
+  setAttr(attrs: Record<string, unknown>): this;
+  /** {nodeName: {key: value}} for every node. */
+  attrDict(): Record<string, Record<string, string>>;
+  listAttr(): Record<string, string>;
+  inferShape(shapes?: ByName<number[] | number>): {
+    argShapes: number[][]; outShapes: number[][]; auxShapes: number[][]; complete: boolean;
+  };
+  inferShapePartial(shapes?: ByName<number[] | number>): {
+    argShapes: (number[] | null)[]; outShapes: (number[] | null)[]; auxShapes: (number[] | null)[]; complete: boolean;
+  };
+  inferType(dtypes?: ByName<DType>): { argTypes: DType[]; outTypes: DType[]; auxTypes: DType[]; complete: boolean };
+  inferTypePartial(dtypes?: ByName<DType>): {
+    argTypes: (DType | null)[]; outTypes: (DType | null)[]; auxTypes: (DType | null)[]; complete: boolean;
+  };
+  /** MXNet's symbol JSON (so JSON.stringify(symbol) gives it as one JSON string). */
+  toJSON(): string;
+  save(path: string): void;
+  simpleBind(options?: SimpleBindOptions): Executor;
+  bind(options: BindOptions): Executor;
+  add(other: Symbol | number): Symbol;
+  sub(other: Symbol | number): Symbol;
+  mul(other: Symbol | number): Symbol;
+  div(other: Symbol | number): Symbol;
+  pow(other: Symbol | number): Symbol;
+  dispose(): void;
+  toString(): string;
+}
+
+/** A generated op function called on Symbols. */
+export type SymbolOp = (...args: Array<Symbol | Symbol[] | null | undefined | SymbolOpOptions>) => Symbol;
+
+/** MXNet's mx.sym: variables, groups, files, and every operator building Symbols. */
+export const sym: {
+  readonly Symbol: typeof Symbol;
+  Variable(name: string, options?: Parameters<typeof Symbol.variable>[1]): Symbol;
+  var(name: string, options?: Parameters<typeof Symbol.variable>[1]): Symbol;
+  Group(symbols: Symbol[]): Symbol;
+  load(path: string): Symbol;
+  fromJSON(text: string): Symbol;
+  load_json(text: string): Symbol;
+  readonly contrib: Record<string, SymbolOp>;
+  readonly linalg: Record<string, SymbolOp>;
+  readonly random: Record<string, SymbolOp>;
+  readonly internal: Record<string, SymbolOp>;
+} & { readonly [op: string]: SymbolOp | any };
+
+/** Options of Executor.simpleBind. */
+export interface SimpleBindOptions {
+  device?: DeviceLike;
+  /** Shapes of some inputs by name (the rest are inferred). */
+  shapes?: Record<string, number[] | number>;
+  dtypes?: Record<string, DType>;
+  /** One request for all, one per argument name (others 'null'), or one per argument in order. */
+  gradReq?: GradReq | Record<string, GradReq> | GradReq[];
+}
+
+/** Options of Executor.bind (arrays are used, not copied). */
+export interface BindOptions {
+  device?: DeviceLike;
+  args: NDArray[] | ByName<NDArray>;
+  argsGrad?: (NDArray | null)[] | ByName<NDArray | null> | null;
+  gradReq?: GradReq | Record<string, GradReq> | GradReq[];
+  auxStates?: NDArray[] | ByName<NDArray>;
+}
+
+/** A Symbol bound to arrays on one device (MXNet's Executor); it owns its arrays. */
+export class Executor {
+  private constructor();
+  static simpleBind(symbol: Symbol, options?: SimpleBindOptions): Executor;
+  static bind(symbol: Symbol, options: BindOptions): Executor;
+  readonly symbol: Symbol;
+  readonly isDisposed: boolean;
+  /** forward(), forward(isTrain), or forward({isTrain, ...inputs by argument name}). Returns the outputs. */
+  forward(options?: boolean | ({ isTrain?: boolean } & Record<string, NDArray | TypedArray | boolean | undefined>)):
+    NDArray[];
+  backward(outGrads?: NDArray | (NDArray | null)[] | null, options?: { isTrain?: boolean }): void;
+  readonly outputs: NDArray[];
+  readonly argArrays: NDArray[];
+  readonly gradArrays: (NDArray | null)[];
+  readonly auxArrays: NDArray[];
+  readonly argDict: Record<string, NDArray>;
+  readonly gradDict: Record<string, NDArray>;
+  readonly auxDict: Record<string, NDArray>;
+  readonly outputDict: Record<string, NDArray>;
+  copyParamsFrom(argParams: ByName<NDArray>, auxParams?: ByName<NDArray>, allowExtraParams?: boolean): void;
+  reshape(shapes: Record<string, number[] | number>,
+          options?: { partialShaping?: boolean; allowUpSizing?: boolean }): Executor;
+  memory(): { plannedBytes: number; unplannedBytes: number };
+  dispose(): void;
+}
+
+/** CachedOp flags (MXNet's, plus Polymix's graph passes). */
+export interface CachedOpFlags {
+  static_alloc?: boolean;
+  static_shape?: boolean;
+  forward_bulk_size?: number;
+  backward_bulk_size?: number;
+  fuse?: boolean;
+  inplace?: boolean;
+  share_memory?: boolean;
+  cse?: boolean;
+  [flag: string]: unknown;
+}
+
+/** A Symbol called like one operator on NDArrays (recorded by autograd as one node); the object is callable. */
+export interface CachedOp {
+  (...inputs: Array<NDArray | NDArray[]>): NDArray | NDArray[];
+  (inputs: Record<string, NDArray>): NDArray | NDArray[];
+  readonly symbol: Symbol;
+  /** Every variable of the symbol, in listInputs order: what a call takes. */
+  readonly inputNames: ReadonlyArray<string>;
+  readonly isDisposed: boolean;
+  invoke(...inputs: Array<NDArray | NDArray[] | Record<string, NDArray>>): NDArray | NDArray[];
+  dispose(): void;
+}
+export const CachedOp: {
+  new (symbol: Symbol, flags?: CachedOpFlags): CachedOp;
+  readonly prototype: CachedOp;
+};
+
+/** Options of loadModel and Model. */
+export interface ModelOptions {
+  /** The arguments fed by forward() (default ['data']). */
+  inputNames?: string[];
+  /** Where the parameters go (copied there). */
+  device?: DeviceLike;
+  /** Zeros for parameters the params lack, instead of a ValueError. */
+  allowMissing?: boolean;
+  /** Ignore params the symbol does not use, instead of a ValueError. */
+  ignoreExtra?: boolean;
+  flags?: CachedOpFlags;
+}
+
+/** A symbol with its parameters, run as one CachedOp in predict mode. */
+export class Model {
+  constructor(symbol: Symbol, argParams?: ByName<NDArray>, auxParams?: ByName<NDArray>, options?: ModelOptions);
+  readonly symbol: Symbol;
+  readonly inputNames: ReadonlyArray<string>;
+  /** The model's own handles to its parameters and auxiliary states, by name. */
+  readonly params: Record<string, NDArray>;
+  readonly cachedOp: CachedOp;
+  readonly isDisposed: boolean;
+  /** Inputs in inputNames order, or one object by name; one NDArray for one output, else an array. */
+  forward(...inputs: Array<NDArray | NDArray[]>): NDArray | NDArray[];
+  forward(inputs: Record<string, NDArray>): NDArray | NDArray[];
+  dispose(): void;
+}
+
+/** A loaded checkpoint (MXNet's load_checkpoint). */
+export interface Checkpoint {
+  symbol: Symbol;
+  argParams: Record<string, NDArray>;
+  auxParams: Record<string, NDArray>;
+}
+/** Loads `<prefix>-symbol.json` + `<prefix>-%04d.params` (MXNet's export / save_checkpoint) as a Model. */
+export function loadModel(prefix: string, epoch?: number, options?: ModelOptions): Promise<Model>;
+export function loadModelSync(prefix: string, epoch?: number, options?: ModelOptions): Model;
+export function loadCheckpoint(prefix: string, epoch?: number): Promise<Checkpoint>;
+export function loadCheckpointSync(prefix: string, epoch?: number): Checkpoint;
+/** Writes a checkpoint as MXNet's save_checkpoint: arrays named "arg:<name>" and "aux:<name>". */
+export function saveCheckpoint(prefix: string, epoch: number, symbol: Symbol, argParams: ByName<NDArray>,
+                               auxParams?: ByName<NDArray>): Promise<void>;
+export function saveCheckpointSync(prefix: string, epoch: number, symbol: Symbol, argParams: ByName<NDArray>,
+                                   auxParams?: ByName<NDArray>): void;
+export function checkpointFiles(prefix: string, epoch?: number): { symbolFile: string; paramsFile: string };
+
+/** Keyword arguments of the optim group, with MXNet's names; values as MXNet's str() would print them. */
+export type Kwargs = Record<string, number | boolean | string | null | ReadonlyArray<number | string> | undefined>;
+/** createOptimizer's parameters: MXNet's keyword arguments, a schedule and parameter names. */
+export interface OptimizerParams {
+  lr_scheduler?: optim.LRScheduler;
+  param_idx2name?: string[] | Record<number, string> | Map<number, string>;
+  [key: string]: Kwargs[string] | optim.LRScheduler | Record<number, string> | Map<number, string>;
+}
+
+/** Optimizers, schedules, initializers and metrics (mx.optimizer, mx.lr_scheduler, mx.init, mx.metric). */
+export namespace optim {
+  class LRScheduler {
+    private constructor();
+    readonly name: string;
+    readonly isDisposed: boolean;
+    /** The learning rate after `numUpdate` updates. */
+    lr(numUpdate: number): number;
+    dispose(): void;
+  }
+  class OptimizerState {
+    private constructor();
+    readonly arrays: NDArray[];
+    readonly weight32: NDArray | null;
+    readonly isDisposed: boolean;
+    dispose(): void;
+  }
+  class Optimizer {
+    private constructor();
+    readonly name: string;
+    readonly isDisposed: boolean;
+    learningRate: number;
+    readonly numUpdate: number;
+    readonly lrScheduler: LRScheduler | null;
+    readonly states: Map<number, OptimizerState>;
+    setParam(key: string, value: number | boolean | string | null): this;
+    getParam(key: string): string;
+    setLRScheduler(scheduler: LRScheduler | null): this;
+    setParamNames(names: string[] | Record<number, string> | Map<number, string>): this;
+    setLrMult(mults: Record<string | number, number> | Map<string | number, number>): this;
+    setWdMult(mults: Record<string | number, number> | Map<string | number, number>): this;
+    createState(index: number, weight: NDArray): OptimizerState;
+    /** Updates `weight` in place; the state kept for `index` is used when `state` is omitted. */
+    update(index: number, weight: NDArray, grad: NDArray, state?: OptimizerState): void;
+    dispose(): void;
+  }
+  class Initializer {
+    private constructor();
+    readonly name: string;
+    readonly isDisposed: boolean;
+    dumps(): string;
+    apply<T extends NDArray>(name: string, array: T, initAttr?: string | null): T;
+    initialize<T extends ByName<NDArray>>(arrays: T, options?: { symbol?: Symbol | null; exclude?: string[] }): T;
+    dispose(): void;
+  }
+  class Metric {
+    private constructor();
+    readonly name: string;
+    readonly isDisposed: boolean;
+    update(labels: NDArray | NDArray[], preds: NDArray | NDArray[]): this;
+    get(): Record<string, number>;
+    getNameValue(): Array<[string, number]>;
+    reset(): this;
+    add(child: Metric): this;
+    dispose(): void;
+  }
+  function createOptimizer(name: 'sgd' | 'nag' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad' | 'adadelta' | 'ftrl' |
+                                 'signum' | 'lamb' | 'ccsgd' | string,
+                           params?: OptimizerParams): Optimizer;
+  function createLRScheduler(name: 'factor' | 'multifactor' | 'poly' | 'cosine' | string, params?: Kwargs): LRScheduler;
+  function createInitializer(nameOrJson: string, params?: Kwargs): Initializer;
+  function mixedInitializer(rules: Array<[string, Initializer]> | Record<string, Initializer>): Initializer;
+  function createMetric(name: string, params?: Kwargs): Metric;
+}
+
 /** What save() accepts: arrays, or arrays by name. */
 export type SaveData = NDArray | NDArray[] | Record<string, NDArray> | Map<string, NDArray>;
 /** Saves MXNet .params files. */

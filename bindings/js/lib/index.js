@@ -2,7 +2,8 @@
 /**
  * polymix: the Polymix deep-learning engine for Node.js (an N-API addon over the C ABI). See
  * docs/javascript.md. Every operator is in `ops` (generated from the operator schema); common ones are also
- * here at the top level; NDArray has methods for the everyday ones.
+ * here at the top level; NDArray has methods for the everyday ones. Graphs: `sym` and `Symbol`, `Executor`,
+ * `CachedOp`, `loadModel`; training pieces: `optim`.
  */
 const native = require('./native');
 const errors = require('./errors');
@@ -12,6 +13,10 @@ const creation = require('./creation');
 const autograd = require('./autograd');
 const io = require('./io');
 const ops = require('./ops');
+const { Symbol: GraphSymbol, sym } = require('./symbol');
+const { Executor, CachedOp } = require('./executor');
+const optim = require('./optim');
+const model = require('./model');
 const { DTYPES, checkDtype } = require('./dtype');
 const { Device, toDevice, cpu, gpu, cpuPinned } = require('./device');
 
@@ -75,6 +80,17 @@ function waitAllSync() {
   native.waitAllSync();
 }
 
+// Note [Wait at exit]: work pushed to the engine (an executor's backward, an optimizer update) may still run
+// on its threads when Node exits; tearing the process down under it crashed inside oneDNN's lazy JIT setup.
+// As MXNet's Python package does at exit, wait for pending work first (its errors no longer matter then).
+process.once('exit', () => {
+  try {
+    native.waitAllSync();
+  } catch (error) {
+    // Nothing can report it now.
+  }
+});
+
 /** The C ABI version of the loaded library. */
 function abiVersion() {
   return native.abiVersion()[0];
@@ -133,6 +149,12 @@ module.exports = {
   opSchema,
   autograd,
   ...io,
+  Symbol: GraphSymbol,
+  sym,
+  Executor,
+  CachedOp,
+  optim: Object.freeze({ ...optim }),
+  ...model,
   Device,
   cpu,
   gpu,

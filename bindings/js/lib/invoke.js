@@ -9,6 +9,21 @@ const errors = require('./errors');
 const { NDArray, handleOf, wrapHandle } = require('./ndarray');
 const { Device } = require('./device');
 
+// Marks Symbols (lib/symbol.js), so that op functions called on them build a symbol instead of running.
+const SYMBOL_MARK = Symbol.for('polymix.Symbol');
+
+// Whether `value` is a Symbol.
+function isSymbol(value) {
+  return value !== null && typeof value === 'object' && value[SYMBOL_MARK] === true;
+}
+
+// Whether the op arguments hold a Symbol (as an input, in an array of inputs, or as an input by name).
+function hasSymbol(values) {
+  return values.some((value) => isSymbol(value) || (Array.isArray(value) && value.some(isSymbol)) ||
+    (value !== null && typeof value === 'object' && !(value instanceof NDArray) && !Array.isArray(value) &&
+     !ArrayBuffer.isView(value) && Object.values(value).some(isSymbol)));
+}
+
 /**
  * A parameter value as MXNet's string: true -> "True", [2, 3] -> "(2, 3)", [4] -> "(4,)", null -> "None",
  * Infinity -> "inf"; strings pass through unchanged (MXNet's own spelling always works).
@@ -41,18 +56,20 @@ function formatParam(value, where) {
 // Whether `value` is the parameter object (anything but an NDArray, an array of them, null or undefined).
 function isParams(value) {
   return value !== null && typeof value === 'object' && !(value instanceof NDArray) && !Array.isArray(value) &&
-    !ArrayBuffer.isView(value);
+    !ArrayBuffer.isView(value) && !isSymbol(value);
 }
 
 /**
  * Runs the op described by `spec` ({name, inputs, variadicCount, variadicStride, outputs}) on `args` (the
  * generated function's `arguments`): NDArrays (arrays of them are flattened; null and undefined are left out,
  * as absent optional inputs), then optionally one parameter object whose `out` holds the arrays to write into.
- * Returns one NDArray when the op has one visible output, else an array of them.
+ * Returns one NDArray when the op has one visible output, else an array of them. Called on Symbols, it builds
+ * a Symbol instead (lib/symbol.js's callSymbolOp).
  */
 function callOp(spec, args) {
   const values = Array.from(args);
   while (values.length > 0 && values[values.length - 1] === undefined) values.pop();
+  if (hasSymbol(values)) return require('./symbol').callSymbolOp(spec, values);
   const params = values.length > 0 && isParams(values[values.length - 1]) ? values.pop() : {};
   const inputs = [];
   const addInput = (value) => {
@@ -102,4 +119,4 @@ function callOp(spec, args) {
   return results.length === 1 ? results[0] : results;
 }
 
-module.exports = { callOp, formatParam };
+module.exports = { callOp, formatParam, SYMBOL_MARK };

@@ -89,6 +89,9 @@ napi_value Init(napi_env env, napi_value exports) {
   AddAutogradExports(&functions);
   AddIoExports(&functions);
   AddTestingExports(&functions);
+  AddSymbolExports(&functions);
+  AddExecutorExports(&functions);
+  AddOptimExports(&functions);
   for (const Export& function : functions) {
     napi_value value;
     if (napi_create_function(env, function.name, NAPI_AUTO_LENGTH, function.callback, nullptr, &value) != napi_ok ||
@@ -335,6 +338,152 @@ napi_value WrapHandles(napi_env env, int count, const PmxNDArrayHandle* handles)
     ok = element != nullptr && napi_set_element(env, result, i, element) == napi_ok;
   }
   return ok ? result : ThrowNapiFailure(env, "napi_set_element");
+}
+
+// One type tag per ObjectKind: a fixed upper half and the kind in the lower half.
+static napi_type_tag ObjectTag(ObjectKind kind) {
+  return napi_type_tag{0x706d786f626a6563ULL, 0x74616700000000ULL + static_cast<uint64_t>(kind)};
+}
+
+// Releases a handle of `kind` that could not be handed to JS.
+static void FreeObject(ObjectKind kind, void* handle) {
+  switch (kind) {
+    case ObjectKind::kSymbol: pmx_symbol_free(static_cast<PmxSymbolHandle>(handle)); break;
+    case ObjectKind::kExecutor: pmx_executor_free(static_cast<PmxExecutorHandle>(handle)); break;
+    case ObjectKind::kCachedOp: pmx_cached_op_free(static_cast<PmxCachedOpHandle>(handle)); break;
+    case ObjectKind::kOptimizer: pmx_optimizer_free(static_cast<PmxOptimizerHandle>(handle)); break;
+    case ObjectKind::kOptimizerState: pmx_optimizer_state_free(static_cast<PmxOptimizerStateHandle>(handle)); break;
+    case ObjectKind::kLRScheduler: pmx_lr_scheduler_free(static_cast<PmxLRSchedulerHandle>(handle)); break;
+    case ObjectKind::kInitializer: pmx_initializer_free(static_cast<PmxInitializerHandle>(handle)); break;
+    case ObjectKind::kMetric: pmx_metric_free(static_cast<PmxMetricHandle>(handle)); break;
+  }
+}
+
+napi_value WrapObject(napi_env env, ObjectKind kind, void* handle) {
+  if (handle == nullptr) return Null(env);
+  napi_value result;
+  const napi_type_tag tag = ObjectTag(kind);
+  if (napi_create_external(env, handle, nullptr, nullptr, &result) != napi_ok ||
+      napi_type_tag_object(env, result, &tag) != napi_ok) {
+    FreeObject(kind, handle);  // Nobody else can reach it.
+    return ThrowNapiFailure(env, "napi_create_external");
+  }
+  return result;
+}
+
+bool ToObject(napi_env env, napi_value value, ObjectKind kind, const char* what, bool allow_null, void** out) {
+  *out = nullptr;
+  if (allow_null && IsNullish(env, value)) return true;
+  napi_valuetype type;
+  bool tagged = false;
+  const napi_type_tag tag = ObjectTag(kind);
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_external ||
+      napi_check_object_type_tag(env, value, &tag, &tagged) != napi_ok || !tagged) {
+    static const char* const kNames[] = {"Symbol", "Executor", "CachedOp", "Optimizer", "OptimizerState",
+                                         "LRScheduler", "Initializer", "Metric"};
+    ThrowError(env, PMX_ERROR_TYPE,
+               std::string("[polymix] ") + what + ": expected a " + kNames[static_cast<int>(kind)] + " handle");
+    return false;
+  }
+  if (napi_get_value_external(env, value, out) != napi_ok) {
+    ThrowNapiFailure(env, "napi_get_value_external");
+    return false;
+  }
+  return true;
+}
+
+bool ToObjectList(napi_env env, napi_value value, ObjectKind kind, const char* what, std::vector<void*>* out) {
+  uint32_t length = 0;
+  if (!ArrayLength(env, value, what, &length)) return false;
+  out->resize(length);
+  for (uint32_t i = 0; i < length; ++i) {
+    napi_value element;
+    if (napi_get_element(env, value, i, &element) != napi_ok) {
+      ThrowNapiFailure(env, "napi_get_element");
+      return false;
+    }
+    if (!ToObject(env, element, kind, what, false, &(*out)[i])) return false;
+  }
+  return true;
+}
+
+napi_value MakeStringArray(napi_env env, int count, const char* const* strings) {
+  napi_value result;
+  PMX_JS_CALL(env, napi_create_array_with_length(env, count, &result));
+  for (int i = 0; i < count; ++i) {
+    napi_value element = strings[i] == nullptr ? Null(env) : MakeString(env, strings[i]);
+    if (element == nullptr) return nullptr;
+    PMX_JS_CALL(env, napi_set_element(env, result, i, element));
+  }
+  return result;
+}
+
+napi_value MakeNumberArray(napi_env env, const std::vector<double>& values) {
+  napi_value result;
+  PMX_JS_CALL(env, napi_create_array_with_length(env, values.size(), &result));
+  for (size_t i = 0; i < values.size(); ++i) {
+    napi_value element;
+    PMX_JS_CALL(env, napi_create_double(env, values[i], &element));
+    PMX_JS_CALL(env, napi_set_element(env, result, static_cast<uint32_t>(i), element));
+  }
+  return result;
+}
+
+bool ToDoubleList(napi_env env, napi_value value, const char* what, std::vector<double>* out) {
+  uint32_t length = 0;
+  if (!ArrayLength(env, value, what, &length)) return false;
+  out->resize(length);
+  for (uint32_t i = 0; i < length; ++i) {
+    napi_value element;
+    if (napi_get_element(env, value, i, &element) != napi_ok) {
+      ThrowNapiFailure(env, "napi_get_element");
+      return false;
+    }
+    if (!ToDouble(env, element, what, &(*out)[i])) return false;
+  }
+  return true;
+}
+
+bool ToIntList(napi_env env, napi_value value, const char* what, std::vector<int>* out) {
+  uint32_t length = 0;
+  if (!ArrayLength(env, value, what, &length)) return false;
+  out->resize(length);
+  for (uint32_t i = 0; i < length; ++i) {
+    napi_value element;
+    if (napi_get_element(env, value, i, &element) != napi_ok) {
+      ThrowNapiFailure(env, "napi_get_element");
+      return false;
+    }
+    if (!ToInt(env, element, what, &(*out)[i])) return false;
+  }
+  return true;
+}
+
+bool ToShapeList(napi_env env, napi_value value, const char* what, std::vector<int>* ndims,
+                 std::vector<int64_t>* dims) {
+  uint32_t length = 0;
+  if (!ArrayLength(env, value, what, &length)) return false;
+  ndims->clear();
+  dims->clear();
+  for (uint32_t i = 0; i < length; ++i) {
+    napi_value element;
+    std::vector<int64_t> shape;
+    if (napi_get_element(env, value, i, &element) != napi_ok) {
+      ThrowNapiFailure(env, "napi_get_element");
+      return false;
+    }
+    if (!ToShape(env, element, what, &shape)) return false;
+    ndims->push_back(static_cast<int>(shape.size()));
+    dims->insert(dims->end(), shape.begin(), shape.end());
+  }
+  return true;
+}
+
+std::vector<const char*> CStrings(const std::vector<std::string>& strings) {
+  std::vector<const char*> pointers;
+  pointers.reserve(strings.size());
+  for (const std::string& text : strings) pointers.push_back(text.c_str());
+  return pointers;
 }
 
 bool ToTypedArrayBytes(napi_env env, napi_value value, const char* what, void** data, size_t* nbytes) {

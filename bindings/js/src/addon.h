@@ -31,6 +31,9 @@ void AddOpExports(std::vector<Export>* exports);
 void AddAutogradExports(std::vector<Export>* exports);
 void AddIoExports(std::vector<Export>* exports);
 void AddTestingExports(std::vector<Export>* exports);
+void AddSymbolExports(std::vector<Export>* exports);
+void AddExecutorExports(std::vector<Export>* exports);
+void AddOptimExports(std::vector<Export>* exports);
 
 // A Polymix error captured on the thread that saw it (the C ABI's last error is thread-local).
 struct CapturedError {
@@ -76,6 +79,50 @@ bool ToHandleList(napi_env env, napi_value value, const char* what, bool allow_n
                   std::vector<PmxNDArrayHandle>* out);
 // A JS array wrapping `count` new handles.
 napi_value WrapHandles(napi_env env, int count, const PmxNDArrayHandle* handles);
+
+// The kinds of the C ABI's other handles. Each is a type-tagged external of its own tag, so a symbol can never be
+// passed where an executor belongs; like array handles, lib/*.js owns them and frees each exactly once.
+enum class ObjectKind {
+  kSymbol,          // PmxSymbolHandle
+  kExecutor,        // PmxExecutorHandle
+  kCachedOp,        // PmxCachedOpHandle
+  kOptimizer,       // PmxOptimizerHandle
+  kOptimizerState,  // PmxOptimizerStateHandle
+  kLRScheduler,     // PmxLRSchedulerHandle
+  kInitializer,     // PmxInitializerHandle
+  kMetric,          // PmxMetricHandle
+};
+
+// A handle of `kind` as a JS value (a type-tagged external); frees the handle if wrapping fails.
+napi_value WrapObject(napi_env env, ObjectKind kind, void* handle);
+// The handle inside a value made by WrapObject for `kind`; with allow_null, null/undefined give NULL.
+bool ToObject(napi_env env, napi_value value, ObjectKind kind, const char* what, bool allow_null, void** out);
+// ToObject for a JS array of handles of one kind.
+bool ToObjectList(napi_env env, napi_value value, ObjectKind kind, const char* what, std::vector<void*>* out);
+
+// Typed forms of ToObject (the handle types are distinct pointer types in polymix.h).
+template <typename Handle>
+bool ToTyped(napi_env env, napi_value value, ObjectKind kind, const char* what, bool allow_null, Handle* out) {
+  void* raw = nullptr;
+  if (!ToObject(env, value, kind, what, allow_null, &raw)) return false;
+  *out = static_cast<Handle>(raw);
+  return true;
+}
+
+// A JS array of `count` strings (NULL entries become null).
+napi_value MakeStringArray(napi_env env, int count, const char* const* strings);
+// A JS array of numbers.
+napi_value MakeNumberArray(napi_env env, const std::vector<double>& values);
+// Reads a JS array of numbers.
+bool ToDoubleList(napi_env env, napi_value value, const char* what, std::vector<double>* out);
+// Reads a JS array of integers that fit in int.
+bool ToIntList(napi_env env, napi_value value, const char* what, std::vector<int>* out);
+// Reads a JS array of shapes (arrays of integers) into ndims and dims stored one after another, as the C ABI's
+// shape arguments take them.
+bool ToShapeList(napi_env env, napi_value value, const char* what, std::vector<int>* ndims,
+                 std::vector<int64_t>* dims);
+// C string pointers into `strings` (which must outlive them).
+std::vector<const char*> CStrings(const std::vector<std::string>& strings);
 
 // The byte pointer and length of a TypedArray argument.
 bool ToTypedArrayBytes(napi_env env, napi_value value, const char* what, void** data, size_t* nbytes);

@@ -6,7 +6,9 @@
 #   3. writes JUnit XML ($XML_OUTPUT_FILE under Bazel, which CI sums) and prints "N passed, N failed".
 #
 #   bazel test //bindings/js:installed_package_test
-#   bindings/js/test/run_installed_tests.sh [TARBALL] [CORPUS]    (outside Bazel)
+#   bindings/js/test/run_installed_tests.sh [TARBALL] [CORPUS]    (outside Bazel; set POLYMIX_CPP_TRAINER to a
+#                                                                  built examples/cpp/train_fashion_mnist for the
+#                                                                  cross-language check)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,6 +17,9 @@ if [ -n "${TEST_SRCDIR:-}" ]; then
   tarball="${1:-$runfiles/bindings/js/polymix.tgz}"
   corpus="${2:-$runfiles/tests/golden/corpus.json}"
   tests="$runfiles/bindings/js/test"  # Bazel runs a copy of this script named after the target.
+  # The C++ main job for test/model.test.js's cross-language check (skipped where it is absent).
+  trainer="$runfiles/examples/cpp/train_fashion_mnist"
+  if [ -x "$trainer" ]; then export POLYMIX_CPP_TRAINER="$(readlink -f "$trainer")"; fi
 else
   repo="$(cd "$here/../../.." && pwd)"
   tarball="${1:-$(cd "$repo" && bazel info bazel-bin 2>/dev/null)/bindings/js/polymix.tgz}"

@@ -18,3 +18,18 @@ from . import symbol as sym  # noqa: F401
 from . import autograd, operator, random, test_utils  # noqa: F401
 from . import registry, executor, lr_scheduler, optimizer, initializer, metric, io  # noqa: F401
 from . import initializer as init  # noqa: F401
+from . import gluon  # noqa: F401
+
+
+def _wait_at_exit():
+    """Waits for pending engine work when the interpreter exits, as MXNet's package does (mx.nd.waitall):
+    kernels still running on engine threads during teardown have crashed inside oneDNN (seen from Node)."""
+    try:
+        nd.waitall()
+    except Exception:  # noqa: BLE001  (an operation's stored error must not turn exit into a traceback)
+        pass
+
+
+import atexit as _atexit  # noqa: E402
+
+_atexit.register(_wait_at_exit)

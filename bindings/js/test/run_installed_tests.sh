@@ -52,8 +52,17 @@ else
   xml=""
 fi
 
+# Under bazel test: a model exported by the Python package (python_export.test.js loads it).
+python_export=""
+if [ -n "${TEST_SRCDIR:-}" ] && [ -x "$runfiles/bindings/python/python" ]; then
+  python_export="$work/python-export"
+  mkdir -p "$python_export"
+  "$runfiles/bindings/python/python" "$tests/export_gluon_model.py" "$python_export" \
+    || { echo "exporting a Gluon model with the Python package failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
+
 status=0
-env -u LD_LIBRARY_PATH POLYMIX_GOLDEN_CORPUS="$(readlink -f "$corpus")" \
+env -u LD_LIBRARY_PATH POLYMIX_GOLDEN_CORPUS="$(readlink -f "$corpus")" POLYMIX_PYTHON_EXPORT="$python_export" \
   node --test --test-reporter=spec --test-reporter-destination=stdout "${report[@]}" test/*.test.js || status=$?
 
 # The counts CI reads, alone on the last line (node:test's own summary is not in that form).

@@ -98,6 +98,12 @@ def test_automatic_names_follow_mxnet():
         assert (x * y).name == "_mul0" and (x ** 2).name == "_powerscalar0" and (-x).name == "_mulscalar0"
     with mx.name.Prefix("net_"):
         assert mx.sym.relu(x, name="act").name == "net_act"
+    # An inner manager counts on its own; the outer one's counters carry on after it, as in MXNet.
+    with mx.name.NameManager():
+        assert mx.sym.relu(x).name == "relu0"
+        with mx.name.NameManager():
+            assert mx.sym.relu(x).name == "relu0"
+        assert mx.sym.relu(x).name == "relu1"
     node = json.loads((x + 1).tojson())["nodes"][1]
     assert node["op"] == "_plus_scalar" and node["attrs"] == {"scalar": "1"}
     assert json.loads((x + y).tojson())["nodes"][2]["op"] == "elemwise_add"

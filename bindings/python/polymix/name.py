@@ -2,30 +2,31 @@
 
 import threading
 
-from . import _core
-
 __all__ = ["NameManager", "Prefix"]
 
 
 class NameManager:
-    """Gives symbols created without a name one made of a hint and a counter. `with NameManager():` starts
-    fresh counters for its block, as MXNet's does."""
+    """Gives symbols created without a name one made of a hint and a counter ('fullyconnected0'). Each manager
+    counts on its own, as MXNet's does: `with NameManager():` starts fresh counters for its block, and the
+    enclosing manager's counters carry on unchanged after it."""
 
     _current = threading.local()
 
     def __init__(self):
+        self._counter = {}
         self._old_manager = None
 
     def get(self, name, hint):
         """`name` if given, else the next automatic name for `hint` (the function's name, lowercased)."""
         if name:
             return name
-        return _core.new_name(hint)
+        count = self._counter.get(hint, 0)
+        self._counter[hint] = count + 1
+        return "%s%d" % (hint, count)
 
     def __enter__(self):
         self._old_manager = NameManager.current()
         NameManager._current.value = self
-        _core.reset_names()
         return self
 
     def __exit__(self, exc_type, exc_value, traceback):

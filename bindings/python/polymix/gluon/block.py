@@ -38,7 +38,7 @@ __all__ = ["Block", "HybridBlock", "SymbolBlock"]
 
 class _NamePrefix(_name.NameManager):
     """The symbol name manager of a block's scope: prefix + name, automatic names counted from 0 in this scope
-    (MXNet's Prefix). Unlike mx.name.Prefix it leaves the thread's other counters alone."""
+    (MXNet's Prefix)."""
 
     def __init__(self, prefix):
         super().__init__()

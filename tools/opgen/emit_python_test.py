@@ -11,21 +11,11 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import emit_python  # noqa: E402  pylint: disable=wrong-import-position
 import schema  # noqa: E402  pylint: disable=wrong-import-position
+from schema_fixtures import op_entry, param_entry  # noqa: E402  pylint: disable=wrong-import-position
 
 
-def _op(name, inputs=("data",), params=(), aliases=(), variadic="", stride=1, outputs=("output",)):
-    return {"name": name, "aliases": list(aliases), "family": "test", "doc": "Does %s." % name,
-            "inputs": list(inputs), "variadic_count_param": variadic, "variadic_stride": stride,
-            "auxiliary_inputs": [], "outputs": list(outputs), "params": list(params), "differentiable": True,
-            "needs_rng": False}
-
-
-def _param(name, type_="int", default="", required=False, nullable=False, choices=None):
-    entry = {"name": name, "type": type_, "required": required, "default": default, "nullable": nullable,
-             "doc": "The %s." % name}
-    if choices:
-        entry["choices"] = choices
-    return entry
+_op = op_entry
+_param = param_entry
 
 
 OPS = [

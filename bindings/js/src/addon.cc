@@ -244,34 +244,39 @@ static bool ArrayLength(napi_env env, napi_value value, const char* what, uint32
   return true;
 }
 
-bool ToStringList(napi_env env, napi_value value, const char* what, std::vector<std::string>* out) {
+// Calls `visit(i, element)` for each element of the JS array `value` (TypeError naming `what` for anything else);
+// stops and returns false at the first visit that returns false (it has thrown).
+template <typename Visit>
+static bool ForEachElement(napi_env env, napi_value value, const char* what, Visit&& visit) {
   uint32_t length = 0;
   if (!ArrayLength(env, value, what, &length)) return false;
-  out->resize(length);
   for (uint32_t i = 0; i < length; ++i) {
     napi_value element;
     if (napi_get_element(env, value, i, &element) != napi_ok) {
       ThrowNapiFailure(env, "napi_get_element");
       return false;
     }
-    if (!ToString(env, element, what, &(*out)[i])) return false;
+    if (!visit(i, element)) return false;
   }
   return true;
 }
 
+// Converts every element of the JS array `value` with `convert(env, element, T*)` into `out`.
+template <typename T, typename Convert>
+static bool ToList(napi_env env, napi_value value, const char* what, std::vector<T>* out, Convert&& convert) {
+  out->clear();
+  return ForEachElement(env, value, what, [&](uint32_t, napi_value element) {
+    out->emplace_back();
+    return convert(element, &out->back());
+  });
+}
+
+bool ToStringList(napi_env env, napi_value value, const char* what, std::vector<std::string>* out) {
+  return ToList(env, value, what, out, [&](napi_value element, auto* item) { return ToString(env, element, what, item); });
+}
+
 bool ToShape(napi_env env, napi_value value, const char* what, std::vector<int64_t>* out) {
-  uint32_t length = 0;
-  if (!ArrayLength(env, value, what, &length)) return false;
-  out->resize(length);
-  for (uint32_t i = 0; i < length; ++i) {
-    napi_value element;
-    if (napi_get_element(env, value, i, &element) != napi_ok) {
-      ThrowNapiFailure(env, "napi_get_element");
-      return false;
-    }
-    if (!ToInt64(env, element, what, &(*out)[i])) return false;
-  }
-  return true;
+  return ToList(env, value, what, out, [&](napi_value element, auto* item) { return ToInt64(env, element, what, item); });
 }
 
 bool IsNullish(napi_env env, napi_value value) {
@@ -312,18 +317,7 @@ bool ToHandle(napi_env env, napi_value value, const char* what, bool allow_null,
 
 bool ToHandleList(napi_env env, napi_value value, const char* what, bool allow_null,
                   std::vector<PmxNDArrayHandle>* out) {
-  uint32_t length = 0;
-  if (!ArrayLength(env, value, what, &length)) return false;
-  out->resize(length);
-  for (uint32_t i = 0; i < length; ++i) {
-    napi_value element;
-    if (napi_get_element(env, value, i, &element) != napi_ok) {
-      ThrowNapiFailure(env, "napi_get_element");
-      return false;
-    }
-    if (!ToHandle(env, element, what, allow_null, &(*out)[i])) return false;
-  }
-  return true;
+  return ToList(env, value, what, out, [&](napi_value element, auto* item) { return ToHandle(env, element, what, allow_null, item); });
 }
 
 napi_value WrapHandles(napi_env env, int count, const PmxNDArrayHandle* handles) {
@@ -393,18 +387,7 @@ bool ToObject(napi_env env, napi_value value, ObjectKind kind, const char* what,
 }
 
 bool ToObjectList(napi_env env, napi_value value, ObjectKind kind, const char* what, std::vector<void*>* out) {
-  uint32_t length = 0;
-  if (!ArrayLength(env, value, what, &length)) return false;
-  out->resize(length);
-  for (uint32_t i = 0; i < length; ++i) {
-    napi_value element;
-    if (napi_get_element(env, value, i, &element) != napi_ok) {
-      ThrowNapiFailure(env, "napi_get_element");
-      return false;
-    }
-    if (!ToObject(env, element, kind, what, false, &(*out)[i])) return false;
-  }
-  return true;
+  return ToList(env, value, what, out, [&](napi_value element, auto* item) { return ToObject(env, element, kind, what, false, item); });
 }
 
 napi_value MakeStringArray(napi_env env, int count, const char* const* strings) {
@@ -430,53 +413,24 @@ napi_value MakeNumberArray(napi_env env, const std::vector<double>& values) {
 }
 
 bool ToDoubleList(napi_env env, napi_value value, const char* what, std::vector<double>* out) {
-  uint32_t length = 0;
-  if (!ArrayLength(env, value, what, &length)) return false;
-  out->resize(length);
-  for (uint32_t i = 0; i < length; ++i) {
-    napi_value element;
-    if (napi_get_element(env, value, i, &element) != napi_ok) {
-      ThrowNapiFailure(env, "napi_get_element");
-      return false;
-    }
-    if (!ToDouble(env, element, what, &(*out)[i])) return false;
-  }
-  return true;
+  return ToList(env, value, what, out, [&](napi_value element, auto* item) { return ToDouble(env, element, what, item); });
 }
 
 bool ToIntList(napi_env env, napi_value value, const char* what, std::vector<int>* out) {
-  uint32_t length = 0;
-  if (!ArrayLength(env, value, what, &length)) return false;
-  out->resize(length);
-  for (uint32_t i = 0; i < length; ++i) {
-    napi_value element;
-    if (napi_get_element(env, value, i, &element) != napi_ok) {
-      ThrowNapiFailure(env, "napi_get_element");
-      return false;
-    }
-    if (!ToInt(env, element, what, &(*out)[i])) return false;
-  }
-  return true;
+  return ToList(env, value, what, out, [&](napi_value element, auto* item) { return ToInt(env, element, what, item); });
 }
 
 bool ToShapeList(napi_env env, napi_value value, const char* what, std::vector<int>* ndims,
                  std::vector<int64_t>* dims) {
-  uint32_t length = 0;
-  if (!ArrayLength(env, value, what, &length)) return false;
   ndims->clear();
   dims->clear();
-  for (uint32_t i = 0; i < length; ++i) {
-    napi_value element;
+  return ForEachElement(env, value, what, [&](uint32_t, napi_value element) {
     std::vector<int64_t> shape;
-    if (napi_get_element(env, value, i, &element) != napi_ok) {
-      ThrowNapiFailure(env, "napi_get_element");
-      return false;
-    }
     if (!ToShape(env, element, what, &shape)) return false;
     ndims->push_back(static_cast<int>(shape.size()));
     dims->insert(dims->end(), shape.begin(), shape.end());
-  }
-  return true;
+    return true;
+  });
 }
 
 std::vector<const char*> CStrings(const std::vector<std::string>& strings) {

@@ -212,6 +212,15 @@ class Flatten(HybridBlock):
         return self.__class__.__name__
 
 
+def _scale_shift_params(block, size, center, scale, beta_initializer, gamma_initializer):
+    """Creates the normalization layers' gamma and beta (`size` values each; deferred while 0), trained only when
+    scale / center."""
+    block.gamma = block.params.get("gamma", grad_req="write" if scale else "null", shape=(size,),
+                                   init=gamma_initializer, allow_deferred_init=True)
+    block.beta = block.params.get("beta", grad_req="write" if center else "null", shape=(size,),
+                                  init=beta_initializer, allow_deferred_init=True)
+
+
 def _norm_repr(block, in_channels):
     content = ", ".join("=".join([key, value.__repr__()]) for key, value in block._kwargs.items())
     suffix = "" if in_channels is None else ", in_channels={0}".format(in_channels)
@@ -227,10 +236,7 @@ class InstanceNorm(HybridBlock):
         self._kwargs = {"eps": epsilon, "axis": axis, "center": center, "scale": scale}
         self._axis = axis
         self._epsilon = epsilon
-        self.gamma = self.params.get("gamma", grad_req="write" if scale else "null", shape=(in_channels,),
-                                     init=gamma_initializer, allow_deferred_init=True)
-        self.beta = self.params.get("beta", grad_req="write" if center else "null", shape=(in_channels,),
-                                    init=beta_initializer, allow_deferred_init=True)
+        _scale_shift_params(self, in_channels, center, scale, beta_initializer, gamma_initializer)
 
     def hybrid_forward(self, F, x, gamma, beta):
         if self._axis == 1:
@@ -253,10 +259,7 @@ class LayerNorm(HybridBlock):
         self._epsilon = epsilon
         self._center = center
         self._scale = scale
-        self.gamma = self.params.get("gamma", grad_req="write" if scale else "null", shape=(in_channels,),
-                                     init=gamma_initializer, allow_deferred_init=True)
-        self.beta = self.params.get("beta", grad_req="write" if center else "null", shape=(in_channels,),
-                                    init=beta_initializer, allow_deferred_init=True)
+        _scale_shift_params(self, in_channels, center, scale, beta_initializer, gamma_initializer)
 
     def hybrid_forward(self, F, data, gamma, beta):
         return F.LayerNorm(data, gamma=gamma, beta=beta, axis=self._axis, eps=self._epsilon)
@@ -277,10 +280,7 @@ class GroupNorm(HybridBlock):
         self._epsilon = epsilon
         self._center = center
         self._scale = scale
-        self.gamma = self.params.get("gamma", grad_req="write" if scale else "null", shape=(num_groups,),
-                                     init=gamma_initializer, allow_deferred_init=True)
-        self.beta = self.params.get("beta", grad_req="write" if center else "null", shape=(num_groups,),
-                                    init=beta_initializer, allow_deferred_init=True)
+        _scale_shift_params(self, num_groups, center, scale, beta_initializer, gamma_initializer)
 
     def hybrid_forward(self, F, data, gamma, beta):
         return F.GroupNorm(data, gamma=gamma, beta=beta, num_groups=self._num_groups, eps=self._epsilon)

@@ -5,6 +5,8 @@
 #include <memory>
 #include <random>
 
+#include "absl/container/inlined_vector.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_join.h"
 #include "core/backend/gpu_runtime.h"
 #include "core/base/error.h"
@@ -70,44 +72,114 @@ TensorRef RefOf(const NDArray& array) {
   return ref;
 }
 
+// Note [One record per call]
+// An imperative call is pushed as a closure that the engine's worker runs and frees. Every separate heap
+// object in it is allocated on the calling thread and freed on the worker, and glibc serves such frees through
+// the calling thread's arena lock, which the caller contends for with its next allocation: for a one-element
+// `a + b` that traffic, not the kernel, was most of the dispatch cost. So the call's refs, write modes,
+// parameters and flags live in one record (small vectors inline) and the kernel is referenced, not copied:
+// the registry owns it for the life of the process.
+
+// One pushed call: the kernel with its tensors, modes, parameters and flags.
+struct PendingCall {
+  const Kernel* kernel = nullptr;
+  absl::InlinedVector<TensorRef, 3> inputs;
+  absl::InlinedVector<TensorRef, 2> outputs;
+  absl::InlinedVector<WriteMode, 2> modes;
+  OpParams params;
+  uint64_t seed = 0;
+  bool is_train = false;
+  bool needs_temp = false;
+
+  // Runs the kernel on the worker: `run` carries the device and stream.
+  void Run(const RunContext& run) const {
+    KernelContext context;
+    context.params = &params;
+    context.device = run.device;
+    context.stream = run.stream;
+    context.modes.assign(modes.begin(), modes.end());
+    context.is_train = is_train;
+    context.seed = seed;
+    std::vector<StorageBlock> temps;
+    if (needs_temp) {
+      context.temp_space = [&temps, &run](size_t bytes) {
+        temps.push_back(Storage::Get()->Allocate(bytes, run.device));
+        return temps.back().data;
+      };
+    }
+    // A GPU kernel is only queued when it returns: its scratch memory goes back to the pool (where work on
+    // another stream may take it at once) only after the stream has finished with it.
+    auto free_temps = [&temps, &run] {
+      if (temps.empty()) return;
+      if (run.stream != nullptr) gpu::SynchronizeStream(run.stream);
+      for (StorageBlock& block : temps) Storage::Get()->Free(block);
+    };
+    try {
+      (*kernel)(context, inputs, outputs);
+    } catch (...) {
+      free_temps();
+      throw;
+    }
+    free_temps();
+  }
+};
+
+}  // namespace
+
+namespace {
+
+// InferOutputs on shapes and dtypes already wrapped as MaybeShape/MaybeDType (Invoke builds them so directly,
+// saving a copy of each list per call). `given(i)` is input i's actual shape (inference may rewrite in_shapes).
+void InferOutputsOf(const OpDef& op, const OpParams& params, absl::FunctionRef<const Shape&(size_t)> given,
+                    std::vector<MaybeShape> in_shapes, std::vector<MaybeDType> in_dtypes,
+                    std::vector<MaybeShape>* out_shapes, std::vector<MaybeDType>* out_dtypes) {
+  const int num_outputs = op.NumOutputs(params);
+  const size_t num_inputs = in_shapes.size();
+  out_shapes->assign(num_outputs, std::nullopt);
+  const bool shapes_known = op.infer_shape(params, &in_shapes, out_shapes);
+  for (size_t i = 0; i < in_shapes.size(); ++i) {
+    PMX_CHECK(in_shapes[i].has_value() && *in_shapes[i] == given(i), kValueError,
+              "[%s] input %d has shape %s, but the op expects %s", op.name, static_cast<int>(i),
+              given(i).ToString(), in_shapes[i] ? in_shapes[i]->ToString() : std::string("another shape"));
+  }
+  if (!shapes_known) {
+    std::vector<std::string> given_text;
+    for (size_t i = 0; i < num_inputs; ++i) given_text.push_back(given(i).ToString());
+    Throw(ErrorKind::kValueError, "[%s] cannot infer the output shapes from the input shapes (%s)", op.name,
+          absl::StrJoin(given_text, ", "));
+  }
+  out_dtypes->assign(num_outputs, std::nullopt);
+  bool dtypes_known;
+  if (op.infer_type) {
+    dtypes_known = op.infer_type(params, &in_dtypes, out_dtypes);
+  } else {
+    for (size_t i = 1; i < in_dtypes.size(); ++i) {
+      PMX_CHECK(in_dtypes[i] == in_dtypes[0], kTypeError,
+                "[%s] input %d has dtype %s but input 0 has %s: expected the same dtype", op.name,
+                static_cast<int>(i), DTypeName(*in_dtypes[i]), DTypeName(*in_dtypes[0]));
+    }
+    dtypes_known = !in_dtypes.empty();
+    for (MaybeDType& dtype : *out_dtypes) dtype = in_dtypes.empty() ? MaybeDType() : in_dtypes[0];
+  }
+  PMX_CHECK(dtypes_known, kTypeError, "[%s] cannot infer the output dtypes", op.name);
+  for (int i = 0; i < num_outputs; ++i) {
+    PMX_CHECK((*out_shapes)[i].has_value() && (*out_dtypes)[i].has_value(), kValueError,
+              "[%s] output %d could not be inferred", op.name, i);
+  }
+}
+
 }  // namespace
 
 void InferOutputs(const OpDef& op, const OpParams& params, const std::vector<Shape>& input_shapes,
                   const std::vector<DType>& input_dtypes, std::vector<Shape>* output_shapes,
                   std::vector<DType>* output_dtypes) {
-  const int num_outputs = op.NumOutputs(params);
-  std::vector<MaybeShape> in_shapes(input_shapes.begin(), input_shapes.end());
-  std::vector<MaybeShape> out_shapes(num_outputs);
-  const bool shapes_known = op.infer_shape(params, &in_shapes, &out_shapes);
-  for (size_t i = 0; i < in_shapes.size(); ++i) {
-    PMX_CHECK(in_shapes[i].has_value() && *in_shapes[i] == input_shapes[i], kValueError,
-              "[%s] input %d has shape %s, but the op expects %s", op.name, static_cast<int>(i),
-              input_shapes[i].ToString(), in_shapes[i] ? in_shapes[i]->ToString() : std::string("another shape"));
-  }
-  PMX_CHECK(shapes_known, kValueError, "[%s] cannot infer the output shapes from the input shapes (%s)",
-            op.name, absl::StrJoin(input_shapes, ", ", [](std::string* out, const Shape& shape) {
-              out->append(shape.ToString());
-            }));
-  std::vector<MaybeDType> in_dtypes(input_dtypes.begin(), input_dtypes.end());
-  std::vector<MaybeDType> out_dtypes(num_outputs);
-  bool dtypes_known;
-  if (op.infer_type) {
-    dtypes_known = op.infer_type(params, &in_dtypes, &out_dtypes);
-  } else {
-    for (size_t i = 1; i < input_dtypes.size(); ++i) {
-      PMX_CHECK(input_dtypes[i] == input_dtypes[0], kTypeError,
-                "[%s] input %d has dtype %s but input 0 has %s: expected the same dtype", op.name,
-                static_cast<int>(i), DTypeName(input_dtypes[i]), DTypeName(input_dtypes[0]));
-    }
-    dtypes_known = !input_dtypes.empty();
-    for (MaybeDType& dtype : out_dtypes) dtype = input_dtypes.empty() ? MaybeDType() : input_dtypes[0];
-  }
-  PMX_CHECK(dtypes_known, kTypeError, "[%s] cannot infer the output dtypes", op.name);
+  std::vector<MaybeShape> out_shapes;
+  std::vector<MaybeDType> out_dtypes;
+  InferOutputsOf(op, params, [&](size_t i) -> const Shape& { return input_shapes[i]; }, std::vector<MaybeShape>(input_shapes.begin(), input_shapes.end()),
+                 std::vector<MaybeDType>(input_dtypes.begin(), input_dtypes.end()), &out_shapes, &out_dtypes);
   output_shapes->clear();
   output_dtypes->clear();
-  for (int i = 0; i < num_outputs; ++i) {
-    PMX_CHECK(out_shapes[i].has_value() && out_dtypes[i].has_value(), kValueError,
-              "[%s] output %d could not be inferred", op.name, i);
+  for (size_t i = 0; i < out_shapes.size(); ++i) {
     output_shapes->push_back(*out_shapes[i]);
     output_dtypes->push_back(*out_dtypes[i]);
   }
@@ -126,8 +198,10 @@ std::vector<NDArray> Invoke(const OpDef& op, const std::vector<NDArray>& inputs,
       !params.Str("ctx").empty()) {
     device = Device::Parse(params.Str("ctx"));
   }
-  std::vector<Shape> input_shapes;
-  std::vector<DType> input_dtypes;
+  std::vector<MaybeShape> input_shapes;
+  std::vector<MaybeDType> input_dtypes;
+  input_shapes.reserve(inputs.size());
+  input_dtypes.reserve(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     PMX_CHECK(!inputs[i].is_none(), kValueError, "[%s] input %d is a none array", op.name, static_cast<int>(i));
     if (i == 0 && !options.device) device = inputs[0].device();
@@ -137,24 +211,25 @@ std::vector<NDArray> Invoke(const OpDef& op, const std::vector<NDArray>& inputs,
     input_shapes.push_back(inputs[i].shape());
     input_dtypes.push_back(inputs[i].dtype());
   }
-  std::vector<Shape> output_shapes;
-  std::vector<DType> output_dtypes;
-  InferOutputs(op, params, input_shapes, input_dtypes, &output_shapes, &output_dtypes);
+  std::vector<MaybeShape> output_shapes;
+  std::vector<MaybeDType> output_dtypes;
+  InferOutputsOf(op, params, [&](size_t i) -> const Shape& { return inputs[i].shape(); }, std::move(input_shapes), std::move(input_dtypes), &output_shapes, &output_dtypes);
   const Kernel& kernel = FindKernel(op, device);
 
   std::vector<NDArray> outputs = options.outputs;
   if (outputs.empty()) {
+    outputs.reserve(output_shapes.size());
     for (size_t i = 0; i < output_shapes.size(); ++i) {
-      outputs.push_back(NDArray::Empty(output_shapes[i], output_dtypes[i], device));
+      outputs.push_back(NDArray::Empty(*output_shapes[i], *output_dtypes[i], device));
     }
   } else {
     PMX_CHECK(outputs.size() == output_shapes.size(), kValueError, "[%s] expected %d output array(s), given %d",
               op.name, static_cast<int>(output_shapes.size()), static_cast<int>(outputs.size()));
     for (size_t i = 0; i < outputs.size(); ++i) {
-      PMX_CHECK(outputs[i].shape() == output_shapes[i] && outputs[i].dtype() == output_dtypes[i], kValueError,
+      PMX_CHECK(outputs[i].shape() == *output_shapes[i] && outputs[i].dtype() == *output_dtypes[i], kValueError,
                 "[%s] output %d is %s %s but the op produces %s %s", op.name, static_cast<int>(i),
-                outputs[i].shape().ToString(), DTypeName(outputs[i].dtype()), output_shapes[i].ToString(),
-                DTypeName(output_dtypes[i]));
+                outputs[i].shape().ToString(), DTypeName(outputs[i].dtype()), output_shapes[i]->ToString(),
+                DTypeName(*output_dtypes[i]));
       PMX_CHECK(outputs[i].device() == device, kValueError, "[%s] output %d is on %s, expected %s", op.name,
                 static_cast<int>(i), outputs[i].device().ToString(), device.ToString());
     }
@@ -174,49 +249,20 @@ std::vector<NDArray> Invoke(const OpDef& op, const std::vector<NDArray>& inputs,
     }
   }
 
-  std::vector<TensorRef> input_refs;
-  for (const NDArray& input : inputs) input_refs.push_back(RefOf(input));
-  std::vector<TensorRef> output_refs;
-  for (const NDArray& output : outputs) output_refs.push_back(RefOf(output));
-  std::vector<WriteMode> modes = options.modes;
-  modes.resize(outputs.size(), WriteMode::kWrite);
-  auto shared_params = std::make_shared<OpParams>(params);
-  const uint64_t seed = op.needs_rng ? Seeds().Next(device) : 0;
-  const bool is_train = options.is_train;
-  const bool needs_temp = op.needs_temp_space;
+  // Everything the kernel needs, in one allocation shared by the engine's closure (Note [One record per call]).
+  auto call = std::make_shared<PendingCall>();
+  call->kernel = &kernel;
+  for (const NDArray& input : inputs) call->inputs.push_back(RefOf(input));
+  for (const NDArray& output : outputs) call->outputs.push_back(RefOf(output));
+  call->modes.assign(options.modes.begin(), options.modes.end());
+  call->modes.resize(outputs.size(), WriteMode::kWrite);
+  call->params = params;
+  call->seed = op.needs_rng ? Seeds().Next(device) : 0;
+  call->is_train = options.is_train;
+  call->needs_temp = op.needs_temp_space;
 
-  Engine::Get()->PushSync(
-      [kernel, input_refs, output_refs, modes, shared_params, seed, is_train, needs_temp](RunContext run) {
-        KernelContext context;
-        context.params = shared_params.get();
-        context.device = run.device;
-        context.stream = run.stream;
-        context.modes = modes;
-        context.is_train = is_train;
-        context.seed = seed;
-        std::vector<StorageBlock> temps;
-        if (needs_temp) {
-          context.temp_space = [&temps, &run](size_t bytes) {
-            temps.push_back(Storage::Get()->Allocate(bytes, run.device));
-            return temps.back().data;
-          };
-        }
-        // A GPU kernel is only queued when it returns: its scratch memory goes back to the pool (where
-        // work on another stream may take it at once) only after the stream has finished with it.
-        auto free_temps = [&temps, &run] {
-          if (temps.empty()) return;
-          if (run.stream != nullptr) gpu::SynchronizeStream(run.stream);
-          for (StorageBlock& block : temps) Storage::Get()->Free(block);
-        };
-        try {
-          kernel(context, input_refs, output_refs);
-        } catch (...) {
-          free_temps();
-          throw;
-        }
-        free_temps();
-      },
-      device, const_vars, mutable_vars, FnProperty::kNormal, 0, op.name.c_str());
+  Engine::Get()->PushSync([call = std::move(call)](RunContext run) { call->Run(run); }, device,
+                          std::move(const_vars), std::move(mutable_vars), FnProperty::kNormal, 0, op.name.c_str());
   return outputs;
 }
 

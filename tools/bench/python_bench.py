@@ -2,7 +2,7 @@
 
 Each workload is defined once below and run under whichever `mx` the process imported: this process imports
 polymix, then runs this same file as a subprocess in MXNet's virtualenv (`--worker mxnet`, importing mxnet), and
-in the optional PyTorch virtualenv when it has torch (`--worker torch`). The summary prints ratios of figures
+in the optional PyTorch virtualenv (tools/setup_bench) when it has torch (`--worker torch`). The summary prints ratios of figures
 measured in the same run (STYLE.md, principle 9):
 
   1. dispatch: a 1-element `a + b` on NDArrays, microseconds per call, waiting once at the end (async) and
@@ -211,7 +211,46 @@ def run_torch(args):
         return (time.perf_counter() - start) / steps * 1e3
 
     result["mlp_imperative_ms"] = median_of(3, run_mlp)
+    batches = 10 if args.quick else 50
+    result["cnn_50_batches_s"] = torch_cnn(torch, batches, 1 if args.quick else 3) * (50 / batches)
     return result
+
+
+def torch_cnn(torch, batches, repeats, batch_size=128):
+    """mx_cnn's network and training step in PyTorch's own API (eager; nn.Module defaults otherwise)."""
+    nn = torch.nn
+    torch.manual_seed(42)
+    layers = []
+    in_channels = 1
+    for channels in (32, 64):
+        layers += [nn.Conv2d(in_channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels), nn.ReLU(),
+                   nn.MaxPool2d(2, 2)]
+        in_channels = channels
+    layers += [nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Dropout(0.25), nn.Linear(128, 10)]
+    net = nn.Sequential(*layers)
+    net.train()
+    opt = torch.optim.Adam(net.parameters(), lr=0.002)
+    loss_fn = nn.CrossEntropyLoss()
+    rng = np.random.RandomState(0)
+    data = [(torch.from_numpy(rng.randn(batch_size, 1, 28, 28).astype(np.float32)),
+             torch.from_numpy(rng.randint(0, 10, size=batch_size).astype(np.int64))) for _ in range(4)]
+
+    def step(i):
+        x, y = data[i % len(data)]
+        opt.zero_grad()
+        loss_fn(net(x), y).backward()
+        opt.step()
+
+    for i in range(3):
+        step(i)
+
+    def run():
+        start = time.perf_counter()
+        for i in range(batches):
+            step(i)
+        return time.perf_counter() - start
+
+    return median_of(repeats, run)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -319,11 +358,11 @@ def main(argv=None):
             results["mxnet"] = run_worker(MXNET_PYTHON, "mxnet", args)
         else:
             results["mxnet"] = "not installed (%s missing; tools/setup makes it)" % MXNET_PYTHON
+        results["torch"] = (run_worker(TORCH_PYTHON, "torch", args) if torch_available()
+                            else "not installed (tools/setup_bench makes it)")
         print("round %d/%d done" % (r + 1, args.rounds), flush=True)
         rounds.append(results)
     results = best_of_rounds(rounds)
-    results["torch"] = (run_worker(TORCH_PYTHON, "torch", args) if torch_available()
-                        else "not installed (skipped)")
     print_summary(results, load_before, os.getloadavg())
     return 0
 

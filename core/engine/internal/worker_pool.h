@@ -3,6 +3,7 @@
 #ifndef POLYMIX_CORE_ENGINE_INTERNAL_WORKER_POOL_H_
 #define POLYMIX_CORE_ENGINE_INTERNAL_WORKER_POOL_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -20,7 +21,8 @@ namespace engine_internal {
 
 struct OpBlock;
 
-// Ready operations, highest priority first and first-in-first-out among equals; blocks idle workers.
+// Ready operations, highest priority first and first-in-first-out among equals; an idle worker spins briefly,
+// then blocks (Note [Spinning before sleeping] in worker_pool.cc).
 class TaskQueue {
  public:
   // Adds `op`; `boosted` (kCPUPrioritized work in a pool without priority workers) beats any `priority`.
@@ -45,9 +47,14 @@ class TaskQueue {
     }
   };
 
+  // Whether an operation may be waiting, read without the lock while spinning.
+  bool MaybeReady() const { return queued_.load(std::memory_order_acquire) > 0; }
+
   Mutex mutex_;
   CondVar available_;
   std::priority_queue<Entry> heap_ ABSL_GUARDED_BY(mutex_);
+  std::atomic<int64_t> queued_{0};                // heap_.size(), or shutdown's wake-up; read while spinning.
+  int sleepers_ ABSL_GUARDED_BY(mutex_) = 0;     // Workers blocked in available_.Wait.
   uint64_t next_sequence_ ABSL_GUARDED_BY(mutex_) = 0;
   bool shutdown_ ABSL_GUARDED_BY(mutex_) = false;
 };

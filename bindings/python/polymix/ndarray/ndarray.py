@@ -285,24 +285,32 @@ class NDArray:
         return op.abs(self)
 
     def __add__(self, other):
+        if isinstance(other, NDArray):
+            return _array_op("broadcast_add", self, other)
         return add(self, other)
 
     def __radd__(self, other):
         return add(other, self)
 
     def __sub__(self, other):
+        if isinstance(other, NDArray):
+            return _array_op("broadcast_sub", self, other)
         return subtract(self, other)
 
     def __rsub__(self, other):
         return subtract(other, self)
 
     def __mul__(self, other):
+        if isinstance(other, NDArray):
+            return _array_op("broadcast_mul", self, other)
         return multiply(self, other)
 
     def __rmul__(self, other):
         return multiply(other, self)
 
     def __truediv__(self, other):
+        if isinstance(other, NDArray):
+            return _array_op("broadcast_div", self, other)
         return divide(self, other)
 
     def __rtruediv__(self, other):
@@ -399,6 +407,18 @@ register._ndarray_class = NDArray
 
 
 # ---- Elementwise functions with MXNet 1.x's dispatch on arrays and scalars -----------------------------
+
+_NO_STRINGS = []
+_NO_HANDLES = []
+
+
+def _array_op(op_name, lhs, rhs):
+    """lhs (op) rhs for two NDArrays: the core op called directly, skipping the generated function's argument
+    handling (these ops take no parameters); per-call dispatch is most of a small op's cost."""
+    handles = _core.invoke(register._op(op_name), [lhs.handle, rhs.handle], _NO_STRINGS, _NO_STRINGS,
+                           _NO_HANDLES, None)
+    return NDArray._from_handle(handles[0])
+
 
 def _ufunc_helper(lhs, rhs, fn_array, fn_scalar, lfn_scalar, rfn_scalar=None):
     """Array-array: fn_array (broadcasting); array-scalar: lfn_scalar(array, scalar); scalar-array:

@@ -1,5 +1,6 @@
 """mx.test_utils: what MXNet 1.x tests use to compare arrays (assert_almost_equal with per-dtype tolerances,
-same, almost_equal), make random inputs (rand_ndarray, rand_shape_*) and pick the test device."""
+same, almost_equal), make random inputs (rand_ndarray, rand_shape_*), pick the test device and check symbols
+(check_numeric_gradient, check_symbolic_forward/backward, from test_utils_symbolic)."""
 
 import numbers
 
@@ -11,7 +12,8 @@ from .ndarray.utils import array
 
 __all__ = ["default_context", "set_default_context", "default_dtype", "default_rtols", "default_atols",
            "get_tols", "almost_equal", "assert_almost_equal", "same", "rand_ndarray", "random_arrays",
-           "rand_shape_2d", "rand_shape_3d", "rand_shape_nd", "assert_exception"]
+           "rand_shape_2d", "rand_shape_3d", "rand_shape_nd", "assert_exception", "numeric_grad",
+           "check_numeric_gradient", "check_symbolic_forward", "check_symbolic_backward"]
 
 
 def default_context():
@@ -145,3 +147,8 @@ def assert_exception(f, exception_type, *args, **kwargs):
     except exception_type:
         return
     raise AssertionError("%s did not raise %s" % (getattr(f, "__name__", f), exception_type.__name__))
+
+
+# Imported last: test_utils_symbolic uses assert_almost_equal from here.
+from .test_utils_symbolic import (  # noqa: E402 pylint: disable=wrong-import-position
+    check_numeric_gradient, check_symbolic_backward, check_symbolic_forward, numeric_grad)

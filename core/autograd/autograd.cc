@@ -166,6 +166,19 @@ NDArray GradOf(const NDArray& array) {
   return entry->node->grad;
 }
 
+bool GradIsFresh(const NDArray& array) {
+  const AutogradEntry* entry = LiveEntryOf(array);
+  return entry != nullptr && entry->node->kind == AutogradNode::Kind::kVariable && entry->node->fresh_grad;
+}
+
+void SetGradFresh(const NDArray& array, bool fresh) {
+  const AutogradEntry* entry = LiveEntryOf(array);
+  PMX_CHECK(entry != nullptr && entry->node->kind == AutogradNode::Kind::kVariable, kValueError,
+            "[SetGradFresh] expected a variable (an array marked with attach_grad / mark_variables), got %s",
+            entry == nullptr ? "an array outside any graph" : "the output of a recorded operation");
+  entry->node->fresh_grad = fresh;
+}
+
 bool InGraph(const NDArray& array) { return LiveEntryOf(array) != nullptr; }
 
 NDArray Detach(const NDArray& array) {

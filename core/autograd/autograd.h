@@ -84,6 +84,11 @@ void MarkVariables(const std::vector<NDArray*>& variables, const std::vector<NDA
                    const std::vector<GradReq>& reqs = {});
 // The gradient buffer of a variable; a none array when `array` is not a variable.
 NDArray GradOf(const NDArray& array);
+// Whether a backward has written the gradient buffer of variable `array` since SetGradFresh(array, false)
+// (MXNet's fresh_out_grad, which Gluon's Trainer reads to find stale gradients); false for a non-variable.
+bool GradIsFresh(const NDArray& array);
+// Sets or clears the fresh-gradient flag of variable `array`; ValueError when `array` is not a variable.
+void SetGradFresh(const NDArray& array, bool fresh);
 // Whether `array` is a variable or an output of a recorded node that has not been freed.
 bool InGraph(const NDArray& array);
 // A copy of `array` (same data) outside any graph (MXNet's NDArray.detach()).

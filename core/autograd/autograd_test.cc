@@ -96,6 +96,28 @@ void ExpectError(Body body, ErrorKind kind, const std::string& fragment) {
   }
 }
 
+// Backward flags exactly the variables it wrote as fresh; grad() and a backward that misses a variable do not.
+TEST(AutogradVariables, BackwardMarksWrittenGradientsFresh) {
+  NDArray used = Array({1.0, 2.0}, Shape({2}));
+  NDArray unused = Array({3.0, 4.0}, Shape({2}));
+  Attach({&used, &unused});
+  EXPECT_FALSE(GradIsFresh(used));
+  NDArray head;
+  {
+    RecordScope record;
+    head = Sum(Mul(used, used));
+  }
+  Grad({head}, {used}, {}, /*retain_graph=*/true);
+  EXPECT_FALSE(GradIsFresh(used));
+  Backward({head});
+  EXPECT_TRUE(GradIsFresh(used));
+  EXPECT_FALSE(GradIsFresh(unused));
+  SetGradFresh(used, false);
+  EXPECT_FALSE(GradIsFresh(used));
+  EXPECT_FALSE(GradIsFresh(head));
+  ExpectError([&] { SetGradFresh(Array({1.0}, Shape({1})), true); }, ErrorKind::kValueError, "expected a variable");
+}
+
 TEST(AutogradState, FlagsAndScopesRestore) {
   EXPECT_FALSE(IsRecording());
   EXPECT_FALSE(IsTraining());

@@ -308,6 +308,7 @@ void Backward(const std::vector<NDArray>& heads, const std::vector<NDArray>& hea
     pass.Run(targets);
     for (const Target& target : targets) {
       WriteGradient(target.node.get(), pass.GradientOf(target.node.get(), 0), create_graph);
+      target.node->fresh_grad = true;
     }
   }
   if (!retain_graph) pass.Free();

@@ -82,10 +82,20 @@ TEST(AutogradCApi, BackwardGradAndBuffers) {
   EXPECT_EQ(ValuesOf(grad), (std::vector<double>{3, 12, 27}));
   EXPECT_EQ(ValuesOf(buffer), (std::vector<double>{9, 9, 9}));
 
-  // backward with a head gradient of 2 writes 6 x^2 into the buffer the caller attached.
+  // backward with a head gradient of 2 writes 6 x^2 into the buffer the caller attached, and flags it fresh.
+  int fresh = -1;
+  PMX_OK_CALL(pmx_autograd_get_fresh_grad(x, &fresh));
+  EXPECT_EQ(fresh, 0);
   PmxNDArrayHandle two = FromValues({2});
   PMX_OK_CALL(pmx_autograd_backward(1, &head, &two, 0, 0, 1));
   EXPECT_EQ(ValuesOf(buffer), (std::vector<double>{6, 24, 54}));
+  PMX_OK_CALL(pmx_autograd_get_fresh_grad(x, &fresh));
+  EXPECT_EQ(fresh, 1);
+  PMX_OK_CALL(pmx_autograd_set_fresh_grad(x, 0));
+  PMX_OK_CALL(pmx_autograd_get_fresh_grad(x, &fresh));
+  EXPECT_EQ(fresh, 0);
+  EXPECT_NE(pmx_autograd_set_fresh_grad(two, 1), 0);
+  EXPECT_EQ(pmx_last_error_kind(), PMX_ERROR_VALUE);
   PmxNDArrayHandle attached = nullptr;
   PMX_OK_CALL(pmx_autograd_get_grad(x, &attached));
   ASSERT_NE(attached, nullptr);

@@ -80,6 +80,19 @@ int pmx_autograd_get_grad(PmxNDArrayHandle array, PmxNDArrayHandle* out) {
   PMX_API_END();
 }
 
+int pmx_autograd_get_fresh_grad(PmxNDArrayHandle array, int* out) {
+  PMX_API_BEGIN();
+  CheckNotNull(out, "pmx_autograd_get_fresh_grad", "out");
+  *out = pmx::autograd::GradIsFresh(ArrayOf(array, "pmx_autograd_get_fresh_grad")) ? 1 : 0;
+  PMX_API_END();
+}
+
+int pmx_autograd_set_fresh_grad(PmxNDArrayHandle array, int fresh) {
+  PMX_API_BEGIN();
+  pmx::autograd::SetGradFresh(ArrayOf(array, "pmx_autograd_set_fresh_grad"), fresh != 0);
+  PMX_API_END();
+}
+
 int pmx_autograd_detach(PmxNDArrayHandle array, PmxNDArrayHandle* out) {
   PMX_API_BEGIN();
   CheckNotNull(out, "pmx_autograd_detach", "out");

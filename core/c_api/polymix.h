@@ -233,6 +233,12 @@ PMX_API int pmx_autograd_mark_variables(int count, const PmxNDArrayHandle* varia
 /* Writes a new handle to the gradient buffer of a variable (sharing its memory) to *out, or NULL if the array
  * is not a variable. */
 PMX_API int pmx_autograd_get_grad(PmxNDArrayHandle array, PmxNDArrayHandle* out);
+/* Writes 1 to *out if a backward has written the gradient buffer of variable `array` since its flag was last
+ * cleared (MXNet's fresh_out_grad, which Gluon's Trainer reads to find stale gradients), else 0 (also for an
+ * array that is not a variable). */
+PMX_API int pmx_autograd_get_fresh_grad(PmxNDArrayHandle array, int* out);
+/* Sets (fresh != 0) or clears the fresh-gradient flag of variable `array`; ValueError if it is not a variable. */
+PMX_API int pmx_autograd_set_fresh_grad(PmxNDArrayHandle array, int fresh);
 /* Writes a new handle to the same data outside any graph (MXNet's NDArray.detach()) to *out. */
 PMX_API int pmx_autograd_detach(PmxNDArrayHandle array, PmxNDArrayHandle* out);
 /* Differentiates `num_heads` recorded arrays and writes the gradients of the variables they depend on into

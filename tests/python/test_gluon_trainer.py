@@ -153,3 +153,44 @@ def test_split_data_and_clip_global_norm():
     small = [mx.nd.array([0.1, 0.2])]
     gluon.utils.clip_global_norm(small, 10.0)
     np.testing.assert_allclose(small[0].asnumpy(), [0.1, 0.2], rtol=1e-6)
+
+
+def test_stale_gradients_raise_or_are_skipped_as_in_mxnet():
+    # Two Dense layers, only the first used: the second's gradient is stale after backward.
+    used, unused = mx.gluon.nn.Dense(2, in_units=3), mx.gluon.nn.Dense(2, in_units=3)
+    used.initialize(mx.init.One())
+    unused.initialize(mx.init.One())
+    params = used.collect_params()
+    params.update(unused.collect_params())
+    trainer = mx.gluon.Trainer(params, "sgd", {"learning_rate": 0.1, "momentum": 0.9, "wd": 0.1})
+    x = mx.nd.ones((4, 3))
+    with mx.autograd.record():
+        loss = used(x).sum()
+    loss.backward()
+    assert used.weight.data()._fresh_grad and not unused.weight.data()._fresh_grad
+    with pytest.raises(UserWarning, match="has not been updated by backward"):
+        trainer.step(4)
+    before_unused = unused.weight.data().asnumpy().copy()
+    before_used = used.weight.data().asnumpy().copy()
+    trainer.step(4, ignore_stale_grad=True)
+    # The stale parameter is skipped entirely (no weight decay, no momentum); the fresh one moves.
+    np.testing.assert_array_equal(unused.weight.data().asnumpy(), before_unused)
+    assert not np.allclose(used.weight.data().asnumpy(), before_used)
+    # The update consumed the fresh gradients: stepping again without a backward is stale for every parameter.
+    assert not used.weight.data()._fresh_grad
+    with pytest.raises(UserWarning):
+        trainer.step(4)
+
+
+def test_hybridized_backward_marks_gradients_fresh():
+    net = mx.gluon.nn.HybridSequential()
+    net.add(mx.gluon.nn.Dense(3, in_units=2), mx.gluon.nn.Dense(1, in_units=3))
+    net.initialize()
+    net.hybridize()
+    trainer = mx.gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1})
+    for _ in range(2):
+        with mx.autograd.record():
+            loss = net(mx.nd.ones((5, 2))).sum()
+        loss.backward()
+        assert all(p.data()._fresh_grad for p in net.collect_params().values())
+        trainer.step(5)

@@ -48,6 +48,9 @@ void BindAutograd(py::module_& m) {
         return grad;
       },
       "The gradient buffer of a variable, or None.");
+  m.def("grad_is_fresh", &autograd::GradIsFresh,
+        "Whether a backward wrote the variable's gradient since the flag was cleared (MXNet's _fresh_grad).");
+  m.def("set_grad_fresh", &autograd::SetGradFresh, "Sets or clears a variable's fresh-gradient flag.");
   m.def("in_graph", &autograd::InGraph, "Whether the array is a variable or the output of a recorded node.");
   m.def("detach", &autograd::Detach, "The same data outside any graph.");
   m.def(

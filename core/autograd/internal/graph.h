@@ -39,6 +39,7 @@ struct AutogradNode {
   // Variables only.
   NDArray grad;                                    // The gradient buffer.
   autograd::GradReq grad_req = autograd::GradReq::kWrite;  // How a backward writes `grad`.
+  bool fresh_grad = false;  // Set by Backward when it writes `grad`; cleared by SetGradFresh (Gluon's Trainer).
 
   // Recorded calls (ops and custom nodes).
   const OpDef* op = nullptr;                // The operator (ops only).

@@ -138,14 +138,25 @@ class Trainer:
         self._update(ignore_stale_grad)
 
     def _update(self, ignore_stale_grad=False):
-        # Gradient freshness (MXNet's stale-gradient check) is not tracked by the core: every parameter with a
-        # gradient is updated, which is what ignore_stale_grad=True does in MXNet.
+        # As MXNet: a parameter whose gradient no backward has written since the last update is an error
+        # (raised as UserWarning) unless ignore_stale_grad, which skips it instead (no momentum, no weight decay).
+        # Unlike MXNet, every parameter is checked before any flag is cleared, so a raising step changes nothing.
+        params = [(i, param) for i, param in enumerate(self._params) if param.grad_req != "null"]
+        if not ignore_stale_grad:
+            for _, param in params:
+                for weight in param.list_data():
+                    if not weight._fresh_grad:
+                        raise UserWarning(
+                            "Gradient of Parameter `%s` on context %s has not been updated by backward since the "
+                            "last `step`: the model used only some of its Parameters (Blocks) in this iteration, "
+                            "which may be a bug. If that is intended, call step with ignore_stale_grad=True, "
+                            "which skips the Parameters with stale gradients." % (param.name, str(weight.context)))
         updates = [[] for _ in self._updaters]
-        for i, param in enumerate(self._params):
-            if param.grad_req == "null":
-                continue
+        for i, param in params:
             for device_updates, weight, grad in zip(updates, param.list_data(), param.list_grad()):
-                device_updates.append((i, grad, weight))
+                if weight._fresh_grad:
+                    device_updates.append((i, grad, weight))
+                    weight._fresh_grad = False
         for updater, device_updates in zip(self._updaters, updates):
             if device_updates:
                 indices, grads, weights = zip(*device_updates)

@@ -92,6 +92,16 @@ class NDArray:
         grad = _core.grad_of(self.handle)
         return None if grad is None else NDArray._from_handle(grad)
 
+    @property
+    def _fresh_grad(self):
+        """Whether a backward wrote this variable's gradient since the flag was last cleared (Gluon's Trainer
+        reads it to find stale gradients); False for an array without attach_grad."""
+        return _core.grad_is_fresh(self.handle)
+
+    @_fresh_grad.setter
+    def _fresh_grad(self, state):
+        _core.set_grad_fresh(self.handle, bool(state))
+
     # ---- Printing, conversion --------------------------------------------------------------------------
 
     def __repr__(self):

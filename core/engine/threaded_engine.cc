@@ -7,6 +7,7 @@
 #include "absl/container/inlined_vector.h"
 #include "core/backend/gpu_runtime.h"
 #include "core/base/env.h"
+#include "core/engine/internal/spin.h"
 
 namespace pmx {
 namespace engine_internal {
@@ -379,19 +380,22 @@ void ThreadedEngine::WaitForVar(VarHandle var) {
   if (!var->NoPendingWrites()) {
     Mutex mutex;
     CondVar woken;
-    bool done = false;
+    std::atomic<bool> done{false};
     auto op = std::make_unique<OpBlock>();
     op->op_name = "WaitForVar";
     op->kind = OpKind::kWait;
     op->device = Device::cpu();
     op->sync_fn = [&](RunContext) {
       MutexLock lock(&mutex);
-      done = true;
+      done.store(true, std::memory_order_release);
       woken.Signal();
     };
     Push(std::move(op), {var}, {});
+    // Note [Spinning before sleeping]: a short operation is usually done before a sleep would even begin. The
+    // marker signals under `mutex`, so taking it below also waits until the marker no longer touches this frame.
+    SpinUntil([&] { return done.load(std::memory_order_acquire); });
     MutexLock lock(&mutex);
-    while (!done) woken.Wait(&mutex);
+    while (!done.load(std::memory_order_acquire)) woken.Wait(&mutex);
   }
   if (std::shared_ptr<ErrorRecord> error = var->error()) {
     error->MarkReported(report_clock_.fetch_add(1, std::memory_order_acq_rel) + 1);

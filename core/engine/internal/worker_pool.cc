@@ -1,36 +1,12 @@
 #include "core/engine/internal/worker_pool.h"
 
-#include <chrono>
 #include <utility>
 
 #include "core/backend/gpu_runtime.h"
+#include "core/engine/internal/spin.h"
 
 namespace pmx {
 namespace engine_internal {
-
-// Note [Spinning before sleeping]
-// A thread issuing small operations one after another (Python's `c = a + b` in a loop) pushes one every few
-// microseconds, about as fast as the worker finishes them. A worker that blocked on the condition variable as soon as
-// the queue was empty had to be woken through the kernel (a futex syscall and a context switch, paid by the
-// pushing thread) for nearly every operation: a third of the per-op dispatch cost. So an idle worker first polls
-// `queued_` for up to kSpinTime before it blocks, and Push signals only when some worker is actually blocked. The
-// spin is short enough not to matter when the machine is idle and only happens when this queue has nothing to do.
-
-namespace {
-
-// How long an idle worker polls for new work before it blocks.
-constexpr std::chrono::microseconds kSpinTime{50};
-
-// Tells the CPU that this is a spin-wait loop (saves power, yields to the sibling hyper-thread).
-inline void CpuRelax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
-
-}  // namespace
 
 void TaskQueue::Push(OpBlock* op, int priority, bool boosted) {
   bool wake;
@@ -44,13 +20,9 @@ void TaskQueue::Push(OpBlock* op, int priority, bool boosted) {
 }
 
 OpBlock* TaskQueue::Pop() {
-  if (!MaybeReady()) {
-    const auto give_up = std::chrono::steady_clock::now() + kSpinTime;
-    for (int polls = 1; !MaybeReady(); ++polls) {
-      CpuRelax();
-      if (polls % 64 == 0 && std::chrono::steady_clock::now() >= give_up) break;
-    }
-  }
+  // An idle worker polls before it blocks, and Push signals only blocked workers (Note [Spinning before
+  // sleeping] in spin.h): a thread issuing small operations one after another then wakes nobody through the kernel.
+  SpinUntil([this] { return MaybeReady(); });
   MutexLock lock(&mutex_);
   while (heap_.empty() && !shutdown_) {
     ++sleepers_;

@@ -22,7 +22,7 @@ namespace engine_internal {
 struct OpBlock;
 
 // Ready operations, highest priority first and first-in-first-out among equals; an idle worker spins briefly,
-// then blocks (Note [Spinning before sleeping] in worker_pool.cc).
+// then blocks (Note [Spinning before sleeping] in spin.h).
 class TaskQueue {
  public:
   // Adds `op`; `boosted` (kCPUPrioritized work in a pool without priority workers) beats any `priority`.

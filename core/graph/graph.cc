@@ -1,5 +1,6 @@
 #include "core/graph/graph.h"
 
+#include <algorithm>
 #include <functional>
 #include <unordered_set>
 #include <utility>
@@ -107,8 +108,8 @@ uint32_t IndexedGraph::node_id(const Node* node) const {
 
 namespace {
 
-// Parses a __shape__ attribute such as "(2, 3)" or "[2,3]"; nullopt when it is "()" or has unknown (0 or -1)
-// dims, as MXNet 1.x wrote unknown shapes and dims so.
+// Parses a __shape__ attribute such as "(2, 3)" or "[2,3]"; nullopt for "()", which MXNet 1.x wrote for an
+// unknown shape. Unknown dimensions (MXNet 1.x wrote 0, its NumPy mode -1) come back as 0: a partial shape.
 MaybeShape ParseShapeAttribute(const std::string& node, const std::string& text) {
   absl::string_view body = absl::StripAsciiWhitespace(text);
   PMX_CHECK(body.size() >= 2 && (body.front() == '(' || body.front() == '['), kValueError,
@@ -119,11 +120,27 @@ MaybeShape ParseShapeAttribute(const std::string& node, const std::string& text)
     int64_t dim;
     PMX_CHECK(absl::SimpleAtoi(absl::StripAsciiWhitespace(part), &dim), kValueError,
               "[InferShape] variable '%s' has __shape__ '%s', expected integers", node, text);
-    if (dim <= 0) return std::nullopt;
-    dims.push_back(dim);
+    dims.push_back(std::max<int64_t>(dim, 0));
   }
-  if (dims.empty()) return std::nullopt;  // MXNet 1.x wrote "()" for an unknown shape.
+  if (dims.empty()) return std::nullopt;
   return Shape(dims);
+}
+
+// Whether `shape` has an unknown (0) dimension, i.e. is partial when it comes from a graph source.
+bool HasUnknownDim(const Shape& shape) {
+  for (int64_t dim : shape.dims()) {
+    if (dim == 0) return true;
+  }
+  return false;
+}
+
+// Whether `shape` agrees with `partial` on every dimension `partial` knows (non-zero), and on ndim.
+bool FitsPartialShape(const Shape& partial, const Shape& shape) {
+  if (partial.ndim() != shape.ndim()) return false;
+  for (int axis = 0; axis < partial.ndim(); ++axis) {
+    if (partial[axis] != 0 && partial[axis] != shape[axis]) return false;
+  }
+  return true;
 }
 
 // Parses a __dtype__ attribute: MXNet's integer flag ("0") or a dtype name ("float32").
@@ -143,10 +160,12 @@ MaybeDType ParseDTypeAttribute(const std::string& text) {
 }
 
 // Runs one node's inference rule and merges the result into `slots`; returns whether anything changed.
-// `Rule` is (const Node&, std::vector<std::optional<T>>* in, std::vector<std::optional<T>>* out).
-template <typename T, typename Rule, typename Describe>
+// `Rule` is (const Node&, std::vector<std::optional<T>>* in, std::vector<std::optional<T>>* out). `Admit` is
+// (uint32_t entry, bool own_output, const T& value, const std::string& role) -> bool: whether a value the rule
+// gives for `entry` counts (false: ignore it); it may throw.
+template <typename T, typename Rule, typename Describe, typename Admit>
 bool MergeNode(const IndexedGraph& graph, uint32_t id, std::vector<std::optional<T>>* slots, const char* what,
-               Rule&& rule, Describe&& describe) {
+               Rule&& rule, Describe&& describe, Admit&& admit) {
   const IndexedGraph::NodeInfo& info = graph.node(id);
   const Node& node = *info.source;
   const int num_outputs = node.num_outputs();
@@ -159,8 +178,8 @@ bool MergeNode(const IndexedGraph& graph, uint32_t id, std::vector<std::optional
     RethrowForNode(error, node, what);
   }
   bool changed = false;
-  auto merge = [&](uint32_t entry, const std::optional<T>& value, const std::string& role) {
-    if (!value) return;
+  auto merge = [&](uint32_t entry, const std::optional<T>& value, const std::string& role, bool own_output) {
+    if (!value || !admit(entry, own_output, *value, role)) return;
     std::optional<T>& slot = (*slots)[entry];
     if (!slot) {
       slot = value;
@@ -173,9 +192,9 @@ bool MergeNode(const IndexedGraph& graph, uint32_t id, std::vector<std::optional
   for (size_t i = 0; i < in.size(); ++i) {
     const std::string& input_name =
         node.op->inputs.empty() ? std::string("input") : node.op->inputs[std::min(i, node.op->inputs.size() - 1)];
-    merge(info.inputs[i], in[i], "input " + std::to_string(i) + " (" + input_name + ")");
+    merge(info.inputs[i], in[i], "input " + std::to_string(i) + " (" + input_name + ")", false);
   }
-  for (int k = 0; k < num_outputs; ++k) merge(info.first_entry + k, out[k], "output " + std::to_string(k));
+  for (int k = 0; k < num_outputs; ++k) merge(info.first_entry + k, out[k], "output " + std::to_string(k), true);
   return changed;
 }
 
@@ -200,23 +219,90 @@ size_t Propagate(const IndexedGraph& graph, std::vector<std::optional<T>>* slots
 
 }  // namespace
 
+// Note [Partial shapes]
+// ~~~~~~~~~~~~~~~~~~~~~
+// MXNet 1.x (outside its NumPy shape mode) writes 0 for a dimension not known yet: in a variable's __shape__
+// (a Dense weight (128, 0) before the input size is known) and in the `shape` of init ops (Gluon's recurrent
+// layers called without states trace _zeros(shape=(L, 0, H)), whose batch size the RNN consumer decides). Such
+// a graph source is partially known: consumers may assign it any shape that agrees with it on ndim and on every
+// non-zero dimension, and anything else is a ValueError naming the consumer, the source and both shapes.
+// MXNet carries partial shapes through every op's shape function; here ops only ever see complete shapes (their
+// infer_shape stays as it is) and the pass keeps the partial shape of each source entry aside: its slot stays
+// unknown until a consumer fills it, and the fill is checked against the stored shape. So a partial shape is
+// resolved only by a direct consumer (which is how Gluon's graphs use them: RNN assigns its states,
+// FullyConnected its weight); chains that need an op to compute with a partial shape (MXNet's Reshape(-1)
+// inferring a weight's missing dimension backwards) stay unknown. A source nothing resolves stays unknown too,
+// as in MXNet, so binding such a graph asks for more input shapes. Executors then run the init op with its
+// inferred shape: kernels fill the output they are given. Common-subexpression elimination leaves such init
+// nodes apart (two equal ones may be sized by different consumers). Imperative calls never pass here:
+// mx.nd.zeros((2, 0)) stays a real zero-size array (MXNet 1.9.1 outside NumPy shape mode rejects it).
+MaybeShape DeclaredPartialShape(const Node& node) {
+  MaybeShape shape;
+  if (node.is_variable()) {
+    auto attr = node.attrs.find("__shape__");
+    if (attr != node.attrs.end()) shape = ParseShapeAttribute(node.name, attr->second);
+  } else if (node.inputs.empty() && node.num_outputs() == 1 && node.op->infer_shape) {
+    const auto& params = node.op->params;
+    const bool has_shape_param = std::any_of(params.begin(), params.end(),
+                                             [](const ParamDef& param) { return param.name == "shape"; });
+    if (!has_shape_param) return std::nullopt;
+    std::vector<MaybeShape> in, out(1);
+    try {
+      node.op->infer_shape(node.parsed, &in, &out);
+    } catch (const Error&) {
+      return std::nullopt;  // The pass reports the op's own error with the node named.
+    }
+    shape = out[0];
+  }
+  if (!shape || !HasUnknownDim(*shape)) return std::nullopt;
+  return shape;
+}
+
 size_t InferShapes(const IndexedGraph& graph, std::vector<MaybeShape>* shapes) {
   PMX_CHECK(shapes->size() == graph.num_entries(), kValueError,
             "[InferShape] expected %d entry shapes, given %d", static_cast<int>(graph.num_entries()),
             static_cast<int>(shapes->size()));
-  for (uint32_t id : graph.input_nodes()) {
+  // Per entry: the partial shape its source declares, while its slot waits for a consumer (Note [Partial shapes]).
+  std::vector<MaybeShape> partial(graph.num_entries());
+  for (uint32_t id = 0; id < graph.num_nodes(); ++id) {
     const Node& node = *graph.node(id).source;
-    MaybeShape& slot = (*shapes)[graph.node(id).first_entry];
-    auto attr = node.attrs.find("__shape__");
-    if (!slot && attr != node.attrs.end()) slot = ParseShapeAttribute(node.name, attr->second);
+    const uint32_t entry = graph.node(id).first_entry;
+    if (node.is_variable()) {
+      auto attr = node.attrs.find("__shape__");
+      if ((*shapes)[entry] || attr == node.attrs.end()) continue;  // A given shape wins over the attribute.
+      MaybeShape declared = ParseShapeAttribute(node.name, attr->second);
+      if (declared && HasUnknownDim(*declared)) {
+        partial[entry] = std::move(declared);
+      } else {
+        (*shapes)[entry] = std::move(declared);
+      }
+    } else if (node.inputs.empty()) {
+      partial[entry] = DeclaredPartialShape(node);
+    }
   }
+  auto admit = [&](const Node& consumer, uint32_t entry, bool own_output, const Shape& value,
+                   const std::string& role) {
+    if (!partial[entry]) return true;
+    if (own_output) return false;  // The source restating its partial shape decides nothing.
+    const Node& source = *graph.node(graph.entry_node(entry)).source;
+    PMX_CHECK(FitsPartialShape(*partial[entry], value), kValueError,
+              "[InferShape] node '%s' (%s): %s is inferred as %s, which does not fit the partial shape %s of %s '%s' "
+              "(0 marks an unknown dimension; the others must match)",
+              consumer.name, consumer.op->name, role, value.ToString(), partial[entry]->ToString(),
+              source.is_variable() ? "variable" : "node", source.name);
+    return true;
+  };
   return Propagate(graph, shapes, [&](uint32_t id) {
+    const Node& node = *graph.node(id).source;
     return MergeNode<Shape>(
         graph, id, shapes, "InferShape",
         [](const Node& node, std::vector<MaybeShape>* in, std::vector<MaybeShape>* out) {
           node.op->infer_shape(node.parsed, in, out);
         },
-        [](const Shape& shape) { return shape.ToString(); });
+        [](const Shape& shape) { return shape.ToString(); },
+        [&](uint32_t entry, bool own_output, const Shape& value, const std::string& role) {
+          return admit(node, entry, own_output, value, role);
+        });
   });
 }
 
@@ -246,7 +332,8 @@ size_t InferTypes(const IndexedGraph& graph, std::vector<MaybeDType>* dtypes) {
           for (MaybeDType& dtype : *in) dtype = dtype ? dtype : common;
           for (MaybeDType& dtype : *out) dtype = dtype ? dtype : common;
         },
-        [](DType dtype) { return std::string(DTypeName(dtype)); });
+        [](DType dtype) { return std::string(DTypeName(dtype)); },
+        [](uint32_t, bool, DType, const std::string&) { return true; });
   });
 }
 

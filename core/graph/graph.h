@@ -116,8 +116,15 @@ class IndexedGraph {
 // ones filled (variables' given shapes; a variable's __shape__ attribute is applied when its slot is empty).
 // Runs the ops' infer_shape forwards and backwards until nothing changes, filling what can be inferred
 // (weights from data, as MXNet does). Throws ValueError naming the node and op on a conflict. Returns the
-// number of entries still unknown (0: complete).
+// number of entries still unknown (0: complete). A source with MXNet's partial shape (a 0 dimension in a
+// variable's __shape__ or an init op's `shape`) stays unknown until a consumer assigns it a shape that fits it
+// (Note [Partial shapes] in graph.cc; a misfit is a ValueError naming the consumer, the source and both shapes).
 size_t InferShapes(const IndexedGraph& graph, std::vector<MaybeShape>* shapes);
+
+// The partial shape `node` declares as a graph source, with 0 for each unknown dimension: a variable's
+// __shape__, or the output of an op without inputs that has a `shape` parameter (_zeros, _ones, _full, random
+// samplers). nullopt when the node declares no shape or a complete one.
+MaybeShape DeclaredPartialShape(const Node& node);
 
 // The same for dtypes (a variable's __dtype__ attribute, MXNet's integer type flag, applies when empty; ops
 // without infer_type give every output their first input's dtype and require all inputs to match it).

@@ -117,6 +117,8 @@ std::vector<NodeEntry> EliminateCommonSubexpressions(const std::vector<NodeEntry
     if (op.needs_rng || !op.MutatedInputs(node->parsed).empty() || !node->control_deps.empty()) {
       return std::vector<NodeEntry>{};
     }
+    // Equal partial init nodes may each be sized by a different consumer (Note [Partial shapes] in graph.cc).
+    if (inputs.empty() && DeclaredPartialShape(*node)) return std::vector<NodeEntry>{};
     std::vector<std::pair<const Node*, int>> input_keys;
     for (const NodeEntry& input : inputs) input_keys.emplace_back(input.node.get(), input.index);
     Key key{&op, node->parsed.ToStrings(), std::move(input_keys)};

@@ -8,12 +8,14 @@ cells and the fused layers of rnn_layer.py compute the same function from the sa
 _unfuse() builds that stack) and unrolled graphs look like MXNet's.
 
 Note [Symbolic begin states]
-MXNet makes the default begin states of a symbolic call with mx.sym.zeros of shape (0, H) (or (L, 0, H)), 0
-meaning "unknown, to be inferred". Polymix's graph shape inference has no partial shapes: a _zeros node's
-shape is taken literally and (0, H) then conflicts with the (N, H) its consumer needs. So the default begin
-states of symbolic calls are zeros of size 1 along the batch axis broadcast (broadcast_like) to the inputs'
-batch size. The values are the same and MXNet 1.9.1 loads such graphs; only these few nodes differ from the
-graph MXNet would trace. begin_state(func=mx.sym.zeros) itself still gives MXNet's (0, H) zeros.
+MXNet makes the default begin states of a symbolic call with mx.sym.zeros of shape (0, H), 0 meaning "unknown,
+to be inferred". Polymix's graph inference resolves such a partial shape only through a direct consumer that
+assigns it (Note [Partial shapes] in core/graph/graph.cc): the fused RNN op does (rnn_layer.py uses MXNet's
+zeros), but a cell's state feeds FullyConnected, which does not infer its data's shape from its output. So the
+default begin states of a cell's symbolic call are zeros of size 1 along the batch axis broadcast
+(broadcast_like) to the inputs' batch size. The values are the same and MXNet 1.9.1 loads such graphs; only these
+few nodes differ from the graph MXNet would trace. begin_state(func=mx.sym.zeros) itself still gives MXNet's
+(0, H) zeros.
 
 The containers and modifiers (SequentialRNNCell, DropoutCell, ZoneoutCell, BidirectionalCell, ...) live in
 cell_wrappers.py.

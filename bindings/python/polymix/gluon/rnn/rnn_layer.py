@@ -30,7 +30,7 @@ older files; _collect_params_with_prefix gives the same names, so both libraries
 
 import re
 
-from ... import ndarray
+from ... import ndarray, symbol
 from ..block import HybridBlock
 from ..parameter import tensor_types
 from . import rnn_cell
@@ -195,8 +195,8 @@ class _RNNLayer(HybridBlock):
             if isinstance(inputs, ndarray.NDArray):
                 batch_size = inputs.shape[self._layout.find("N")]
                 states = self.begin_state(batch_size, ctx=inputs.context, dtype=inputs.dtype)
-            else:  # Note [Symbolic begin states] in rnn_cell.py.
-                states = self.begin_state(0, func=rnn_cell._symbol_zeros_along(inputs, self._layout.find("N")))
+            else:  # MXNet's zeros(shape=(L, 0, H)): the RNN op sizes them (Note [Partial shapes] in core/graph/graph.cc).
+                states = self.begin_state(0, func=symbol.zeros)
         if isinstance(states, tensor_types):
             states = [states]
         if self._use_sequence_length:

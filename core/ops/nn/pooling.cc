@@ -1,9 +1,12 @@
 // Pooling (max, avg, sum, lp; 1-d/2-d/3-d; valid/full/same conventions; global pooling; channel-first or
 // channel-last layouts) and its gradient helper _pooling_backward. oneDNN runs the float32 channel-first
 // cases whose semantics match MXNet's exactly; loops run the rest.
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/backend/cpu/dnnl_pool_norm.h"
@@ -136,138 +139,305 @@ Shape OutputShape(const PoolPlan& plan, const Shape& data) {
   return Shape(dims);
 }
 
-// Element strides of a (N, C, spatial...) or (N, spatial..., C) tensor with spatial extents `extent`.
-struct Strides {
-  int64_t n = 0, c = 0, s[3] = {0, 0, 0};
+// Note [Pooling loops]
+// The loops see every call as 3-d: a 1-d or 2-d pooling gets leading axes of extent 1 (kernel 1, stride 1,
+// no padding), and channel-last layouts are planes whose elements are `channels` apart. Each (n, c) plane is
+// one task for cpu::ParallelFor, and every window is walked in place from its clipped bounds, so nothing is
+// allocated per window or per plane. Gradients of float32 and float64 accumulate straight into dx (zeroed
+// first unless the write mode is kAdd); float16 and bfloat16 accumulate in a float plane reused by the
+// thread's chunk and are stored once, so overlapping windows do not round at every step.
+
+// Note [Max pooling backward]
+// Like MXNet's CPU kernel, the gradient recomputes each window's argmax instead of keeping one from the
+// forward: the window is scanned in row-major order and dy goes to the first element equal to Pooling's
+// output y (a window with no such element, e.g. one lying wholly in padding, contributes nothing). oneDNN's
+// max-pool backward needs the workspace its training forward writes, which this op does not keep.
+
+// One pooling call's geometry as 3 axes (Note [Pooling loops]) with element strides.
+struct Loops {
+  int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1}, kernel[3] = {1, 1, 1}, stride[3] = {1, 1, 1}, pad[3] = {0, 0, 0};
+  int64_t in_step[3] = {0, 0, 0}, out_step[3] = {0, 0, 0};  // Element strides of the axes in x and in y.
+  int64_t in_n = 0, in_c = 0, out_n = 0, out_c = 0;           // Element strides of batch and channel.
+  int64_t planes = 0, channels = 1;                           // N * C, and C.
+  int64_t in_positions = 1, out_positions = 1, kernel_size = 1;
+
+  // Offset of plane `row` (= n * C + c) in x (input) or y (output).
+  int64_t InBase(int64_t row) const { return row / channels * in_n + row % channels * in_c; }
+  int64_t OutBase(int64_t row) const { return row / channels * out_n + row % channels * out_c; }
 };
 
-Strides StridesOf(const PoolPlan& plan, const int64_t* extent) {
-  Strides st;
-  const int spatial = plan.g.spatial;
-  int64_t running = plan.channel_last ? plan.g.channels : 1;
-  for (int d = spatial - 1; d >= 0; --d) {
-    st.s[d] = running;
-    running *= extent[d];
+Loops LoopsOf(const PoolPlan& plan) {
+  const cpu::PoolGeometry& g = plan.g;
+  Loops loops;
+  const int skip = 3 - g.spatial;
+  const int64_t lane = plan.channel_last ? g.channels : 1;
+  int64_t in_running = lane, out_running = lane;
+  for (int d = g.spatial - 1; d >= 0; --d) {
+    const int a = skip + d;
+    loops.in[a] = g.in[d];
+    loops.out[a] = g.out[d];
+    loops.kernel[a] = g.kernel[d];
+    loops.stride[a] = g.stride[d];
+    loops.pad[a] = g.pad_l[d];
+    loops.in_step[a] = in_running;
+    loops.out_step[a] = out_running;
+    in_running *= g.in[d];
+    out_running *= g.out[d];
+    loops.in_positions *= g.in[d];
+    loops.out_positions *= g.out[d];
+    loops.kernel_size *= g.kernel[d];
   }
-  st.c = plan.channel_last ? 1 : running;
-  st.n = running * (plan.channel_last ? 1 : plan.g.channels);
-  return st;
+  loops.in_c = plan.channel_last ? 1 : in_running;
+  loops.out_c = plan.channel_last ? 1 : out_running;
+  loops.in_n = plan.channel_last ? in_running : in_running * g.channels;
+  loops.out_n = plan.channel_last ? out_running : out_running * g.channels;
+  loops.channels = g.channels;
+  loops.planes = g.batch * g.channels;
+  return loops;
 }
 
-// Calls fn(out_offset, window) for every output position of one (n, c) plane, where window lists the input
-// offsets inside the clipped window and `divisor` is the avg divisor (Note [MXNet pooling windows]).
+// The clipped window of output position `o` along axis `a`: input [lo, hi) and the padded extent it spans.
+struct Span1 {
+  int64_t lo, hi, padded;
+};
+
+inline Span1 WindowAlong(const Loops& l, int a, int64_t o) {
+  const int64_t begin = o * l.stride[a] - l.pad[a];
+  const int64_t stop = std::min(begin + l.kernel[a], l.in[a] + l.pad[a]);
+  return {std::max<int64_t>(begin, 0), std::min(stop, l.in[a]), stop - begin};
+}
+
+// Calls fn(out_offset, w0, w1, w2, divisor) for every output position of a plane, where w0..w2 are the
+// clipped windows along the three axes, out_offset is relative to the plane's base and divisor is avg's.
 template <typename Fn>
-void ForEachWindow(const PoolPlan& plan, int64_t n, int64_t c, Fn&& fn) {
-  const cpu::PoolGeometry& g = plan.g;
-  const Strides in = StridesOf(plan, g.in), out = StridesOf(plan, g.out);
-  int64_t o[3] = {0, 0, 0};
-  const int64_t positions = g.out[0] * (g.spatial > 1 ? g.out[1] : 1) * (g.spatial > 2 ? g.out[2] : 1);
-  std::vector<int64_t> window;
-  for (int64_t position = 0; position < positions; ++position) {
-    int64_t rest = position, start[3] = {0, 0, 0}, end[3] = {1, 1, 1}, out_offset = n * out.n + c * out.c;
-    int64_t padded_size = 1, inside_size = 1;
-    for (int d = g.spatial - 1; d >= 0; --d) {
-      o[d] = rest % g.out[d];
-      rest /= g.out[d];
-      out_offset += o[d] * out.s[d];
-      const int64_t begin = o[d] * g.stride[d] - g.pad_l[d];
-      const int64_t stop = std::min(begin + g.kernel[d], g.in[d] + g.pad_l[d]);
-      padded_size *= stop - begin;
-      start[d] = std::max<int64_t>(begin, 0);
-      end[d] = std::min(stop, g.in[d]);
-      inside_size *= std::max<int64_t>(end[d] - start[d], 0);
-    }
-    window.clear();
-    for (int64_t i0 = start[0]; i0 < end[0]; ++i0) {
-      for (int64_t i1 = start[1]; i1 < (g.spatial > 1 ? end[1] : 1); ++i1) {
-        for (int64_t i2 = start[2]; i2 < (g.spatial > 2 ? end[2] : 1); ++i2) {
-          window.push_back(n * in.n + c * in.c + i0 * in.s[0] + i1 * in.s[1] + i2 * in.s[2]);
-        }
+void ForEachWindow(const Loops& l, bool count_include_pad, Fn&& fn) {
+  for (int64_t o0 = 0; o0 < l.out[0]; ++o0) {
+    const Span1 w0 = WindowAlong(l, 0, o0);
+    for (int64_t o1 = 0; o1 < l.out[1]; ++o1) {
+      const Span1 w1 = WindowAlong(l, 1, o1);
+      for (int64_t o2 = 0; o2 < l.out[2]; ++o2) {
+        const Span1 w2 = WindowAlong(l, 2, o2);
+        const int64_t divisor =
+            count_include_pad ? w0.padded * w1.padded * w2.padded
+                              : std::max<int64_t>(w0.hi - w0.lo, 0) * std::max<int64_t>(w1.hi - w1.lo, 0) *
+                                    std::max<int64_t>(w2.hi - w2.lo, 0);
+        fn(o0 * l.out_step[0] + o1 * l.out_step[1] + o2 * l.out_step[2], w0, w1, w2, divisor);
       }
     }
-    fn(out_offset, window, static_cast<double>(plan.count_include_pad ? padded_size : inside_size));
   }
+}
+
+// Calls fn(offset) for the offsets (relative to a plane's base, with strides `step`) inside one window.
+template <typename Fn>
+inline void ForEachInWindow(const int64_t* step, const Span1& w0, const Span1& w1, const Span1& w2, Fn&& fn) {
+  for (int64_t i0 = w0.lo; i0 < w0.hi; ++i0) {
+    for (int64_t i1 = w1.lo; i1 < w1.hi; ++i1) {
+      const int64_t row = i0 * step[0] + i1 * step[1];
+      for (int64_t i2 = w2.lo; i2 < w2.hi; ++i2) fn(row + i2 * step[2]);
+    }
+  }
+}
+
+// Finds the first element (row-major) of the window equal to `target` and sets *i0, *i1, *i2 to its
+// position; false when there is none (Note [Max pooling backward]). Where the maximum sits is random, so
+// a mispredicted early exit costs more than the few extra compares of a small window: the scan runs
+// backwards over the whole window and the last match it sees (a conditional move) is the first one.
+template <typename T, typename C>
+inline bool FirstEqual(const T* x, const int64_t* step, const Span1& w0, const Span1& w1, const Span1& w2,
+                       C target, int64_t* i0, int64_t* i1, int64_t* i2) {
+  int64_t f0 = -1, f1 = 0, f2 = 0;
+  for (int64_t j0 = w0.hi - 1; j0 >= w0.lo; --j0) {
+    for (int64_t j1 = w1.hi - 1; j1 >= w1.lo; --j1) {
+      const T* row = x + j0 * step[0] + j1 * step[1];
+      for (int64_t j2 = w2.hi - 1; j2 >= w2.lo; --j2) {
+        const bool take = static_cast<C>(row[j2 * step[2]]) == target;
+        f0 = take ? j0 : f0;
+        f1 = take ? j1 : f1;
+        f2 = take ? j2 : f2;
+      }
+    }
+  }
+  *i0 = f0;
+  *i1 = f1;
+  *i2 = f2;
+  return f0 >= 0;
+}
+
+// `value` when `keep`, else +0, without a branch: the compiler turns a float select into a branch in scalar
+// code, which mispredicts on random data; a bit mask does not (and vectorizes).
+template <typename T>
+inline T KeepIf(bool keep, T value) {
+  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  static_assert(sizeof(T) == sizeof(Bits), "KeepIf takes float or double");
+  Bits bits;
+  std::memcpy(&bits, &value, sizeof(T));
+  bits &= Bits(0) - static_cast<Bits>(keep);
+  std::memcpy(&value, &bits, sizeof(T));
+  return value;
+}
+
+// Max-pooling gradient of one contiguous (H, W) plane for 2x2 windows with stride 2 and no padding, the
+// layout of most CNNs: every full window is resolved with compares and selects only (no branch on data, so
+// the compiler vectorizes the row), and windows clipped by the 'full' convention take FirstEqual. `dx` already holds the values to add to.
+template <typename T>
+void MaxBackward2x2(const Loops& l, const T* x, const T* y, const T* dy, T* dx) {
+  const int64_t height = l.in[1], width = l.in[2], out_w = l.out[2];
+  const int64_t full_h = std::min(l.out[1], height / 2), full_w = std::min(out_w, width / 2);
+  for (int64_t oh = 0; oh < l.out[1]; ++oh) {
+    const T* top = x + 2 * oh * width;
+    T* dtop = dx + 2 * oh * width;
+    const T* result = y + oh * out_w;
+    const T* grad = dy + oh * out_w;
+    int64_t ow = 0;
+    if (oh < full_h) {
+      const T* bottom = top + width;
+      T* dbottom = dtop + width;
+      for (; ow < full_w; ++ow) {
+        // The gradient passes along the window in row-major order until an element equals the maximum.
+        const T target = result[ow], g = grad[ow];
+        const T a = top[2 * ow], b = top[2 * ow + 1], c = bottom[2 * ow], d = bottom[2 * ow + 1];
+        const T after_a = KeepIf(a != target, g), after_b = KeepIf(b != target, after_a);
+        const T after_c = KeepIf(c != target, after_b);
+        dtop[2 * ow] += KeepIf(a == target, g);
+        dtop[2 * ow + 1] += KeepIf(b == target, after_a);
+        dbottom[2 * ow] += KeepIf(c == target, after_b);
+        dbottom[2 * ow + 1] += KeepIf(d == target, after_c);
+      }
+    }
+    for (ow = oh < full_h ? full_w : 0; ow < out_w; ++ow) {
+      const Span1 w0{0, 1, 1}, w1 = WindowAlong(l, 1, oh), w2 = WindowAlong(l, 2, ow);
+      int64_t i0, i1, i2;
+      if (FirstEqual(x, l.in_step, w0, w1, w2, result[ow], &i0, &i1, &i2)) dx[i1 * width + i2] += grad[ow];
+    }
+  }
+}
+
+// Whether MaxBackward2x2 applies: float32/float64, channel-first 2-d, 2x2 windows, stride 2, no padding.
+template <typename T>
+bool Is2x2(const PoolPlan& plan, const Loops& l) {
+  return std::is_same_v<T, ComputeType<T>> && plan.type == PoolType::kMax && !plan.channel_last &&
+         plan.g.spatial == 2 && l.kernel[1] == 2 && l.kernel[2] == 2 && l.stride[1] == 2 && l.stride[2] == 2 &&
+         l.pad[1] == 0 && l.pad[2] == 0;
 }
 
 double PowP(double x, int p) { return p == 1 ? x : p == 2 ? x * x : x * x * x; }
 double RootP(double x, int p) { return p == 1 ? x : p == 2 ? std::sqrt(x) : std::cbrt(x); }
 
+// Planes per parallel chunk: roughly kElementwiseGrain elements of work each.
+int64_t PlaneGrain(const Loops& l) { return RowGrain(l.in_positions + l.out_positions * l.kernel_size); }
+
 template <typename T>
-void ReferenceForward(const PoolPlan& plan, const T* x, T* y, bool add) {
+void LoopForward(const PoolPlan& plan, const T* x, T* y, bool add) {
   using C = ComputeType<T>;
-  const cpu::PoolGeometry& g = plan.g;
-  cpu::ParallelFor(g.batch * g.channels, 1, [&](int64_t begin, int64_t end) {
+  const Loops l = LoopsOf(plan);
+  cpu::ParallelFor(l.planes, PlaneGrain(l), [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
-      ForEachWindow(plan, row / g.channels, row % g.channels,
-                    [&](int64_t out, const std::vector<int64_t>& window, double divisor) {
-        double result;
+      const T* in = x + l.InBase(row);
+      T* out = y + l.OutBase(row);
+      ForEachWindow(l, plan.count_include_pad, [&](int64_t o, const Span1& w0, const Span1& w1, const Span1& w2,
+                                                   int64_t divisor) {
         if (plan.type == PoolType::kMax) {
-          result = std::numeric_limits<C>::lowest();
-          for (int64_t i : window) result = std::max(result, static_cast<double>(static_cast<C>(x[i])));
-        } else {
-          double sum = 0;
-          for (int64_t i : window) {
-            const double v = static_cast<double>(static_cast<C>(x[i]));
-            sum += plan.type == PoolType::kLp ? PowP(v, plan.p) : v;
-          }
-          result = plan.type == PoolType::kAvg ? sum / divisor : plan.type == PoolType::kLp ? RootP(sum, plan.p) : sum;
+          // `v > best` skips NaN, as MXNet's loop does; a select rather than a branch (random data).
+          C best = std::numeric_limits<C>::lowest();
+          ForEachInWindow(l.in_step, w0, w1, w2, [&](int64_t i) {
+            const C v = static_cast<C>(in[i]);
+            best = v > best ? v : best;
+          });
+          Store<T, C>(out + o, best, add);
+          return;
         }
-        Store<T, C>(y + out, static_cast<C>(result), add);
+        double sum = 0;
+        ForEachInWindow(l.in_step, w0, w1, w2, [&](int64_t i) {
+          const double v = static_cast<double>(static_cast<C>(in[i]));
+          sum += plan.type == PoolType::kLp ? PowP(v, plan.p) : v;
+        });
+        const double result = plan.type == PoolType::kAvg  ? sum / static_cast<double>(divisor)
+                              : plan.type == PoolType::kLp ? RootP(sum, plan.p)
+                                                           : sum;
+        Store<T, C>(out + o, static_cast<C>(result), add);
       });
     }
   });
 }
 
 template <typename T>
-void ReferenceBackward(const PoolPlan& plan, const T* dy, const T* x, const T* y, T* dx, bool add) {
+void LoopBackward(const PoolPlan& plan, const T* dy, const T* x, const T* y, T* dx, bool add) {
   using C = ComputeType<T>;
-  const cpu::PoolGeometry& g = plan.g;
-  cpu::ParallelFor(g.batch * g.channels, 1, [&](int64_t begin, int64_t end) {
+  // Note [Pooling loops]: float32/float64 accumulate in dx itself, 16-bit floats in a float plane.
+  constexpr bool kDirect = std::is_same_v<T, C>;
+  const Loops l = LoopsOf(plan);
+  const int64_t dense_step[3] = {l.in[1] * l.in[2], l.in[2], 1};
+  const bool fast_2x2 = Is2x2<T>(plan, l);
+  cpu::ParallelFor(l.planes, PlaneGrain(l), [&](int64_t begin, int64_t end) {
+    std::vector<C> scratch(kDirect ? 0 : static_cast<size_t>(l.in_positions));
     for (int64_t row = begin; row < end; ++row) {
-      const int64_t n = row / g.channels, c = row % g.channels;
-      // Accumulate this plane's gradient in double, then store it once (windows overlap).
-      std::vector<std::pair<int64_t, double>> updates;
-      ForEachWindow(plan, n, c, [&](int64_t out, const std::vector<int64_t>& window, double divisor) {
-        const double grad = static_cast<double>(static_cast<C>(dy[out]));
-        const double result = static_cast<double>(static_cast<C>(y[out]));
+      const T* in = x + l.InBase(row);
+      const T* grad = dy + l.OutBase(row);
+      const T* result = y + l.OutBase(row);
+      C* acc;
+      const int64_t* acc_step;
+      if constexpr (kDirect) {
+        acc = dx + l.InBase(row);
+        acc_step = l.in_step;
+        if (!add) {
+          if (!plan.channel_last) {
+            std::fill(acc, acc + l.in_positions, C(0));
+          } else {
+            for (int64_t i = 0; i < l.in_positions; ++i) acc[i * l.channels] = C(0);
+          }
+        }
+      } else {
+        acc = scratch.data();
+        acc_step = dense_step;
+        std::fill(scratch.begin(), scratch.end(), C(0));
+      }
+      // The accumulator's element for input position (i0, i1, i2) of the plane.
+      auto at = [&](int64_t i0, int64_t i1, int64_t i2) {
+        return i0 * acc_step[0] + i1 * acc_step[1] + i2 * acc_step[2];
+      };
+      if constexpr (kDirect) {
+        if (fast_2x2) {
+          MaxBackward2x2(l, in, result, grad, acc);
+          continue;
+        }
+      }
+      ForEachWindow(l, plan.count_include_pad, [&](int64_t o, const Span1& w0, const Span1& w1, const Span1& w2,
+                                                   int64_t divisor) {
+        const C g = static_cast<C>(grad[o]);
         if (plan.type == PoolType::kMax) {
-          for (int64_t i : window) {
-            if (static_cast<double>(static_cast<C>(x[i])) == result) {
-              updates.emplace_back(i, grad);
-              break;
-            }
+          int64_t i0, i1, i2;
+          if (FirstEqual(in, l.in_step, w0, w1, w2, static_cast<C>(result[o]), &i0, &i1, &i2)) {
+            acc[at(i0, i1, i2)] += g;
           }
           return;
         }
-        for (int64_t i : window) {
-          double value = grad;
-          if (plan.type == PoolType::kAvg) value = grad / divisor;
-          if (plan.type == PoolType::kLp && plan.p > 1) {
-            value = grad * PowP(static_cast<double>(static_cast<C>(x[i])) / result, plan.p - 1);
+        const C share = plan.type == PoolType::kAvg ? static_cast<C>(g / static_cast<C>(divisor)) : g;
+        const bool lp_power = plan.type == PoolType::kLp && plan.p > 1;
+        const C out_value = static_cast<C>(result[o]);
+        for (int64_t i0 = w0.lo; i0 < w0.hi; ++i0) {
+          for (int64_t i1 = w1.lo; i1 < w1.hi; ++i1) {
+            for (int64_t i2 = w2.lo; i2 < w2.hi; ++i2) {
+              C value = share;
+              if (lp_power) {
+                const C ratio = static_cast<C>(in[i0 * l.in_step[0] + i1 * l.in_step[1] + i2 * l.in_step[2]]) /
+                                out_value;
+                value = g * (plan.p == 2 ? ratio : ratio * ratio);
+              }
+              acc[at(i0, i1, i2)] += value;
+            }
           }
-          updates.emplace_back(i, value);
         }
       });
-      // Sum the updates per input position, then store each position once (zero where none landed).
-      const Strides in = StridesOf(plan, g.in);
-      const int64_t positions = g.in[0] * (g.spatial > 1 ? g.in[1] : 1) * (g.spatial > 2 ? g.in[2] : 1);
-      std::vector<double> plane(static_cast<size_t>(positions), 0.0);
-      auto plane_index = [&](int64_t offset) {
-        int64_t rest = offset - n * in.n - c * in.c, index = 0;
-        for (int d = 0; d < g.spatial; ++d) {
-          index = index * g.in[d] + rest / in.s[d];
-          rest %= in.s[d];
+      if constexpr (!kDirect) {
+        T* target = dx + l.InBase(row);
+        for (int64_t i0 = 0; i0 < l.in[0]; ++i0) {
+          for (int64_t i1 = 0; i1 < l.in[1]; ++i1) {
+            for (int64_t i2 = 0; i2 < l.in[2]; ++i2) {
+              Store<T, C>(target + i0 * l.in_step[0] + i1 * l.in_step[1] + i2 * l.in_step[2],
+                          scratch[static_cast<size_t>(at(i0, i1, i2))], add);
+            }
+          }
         }
-        return index;
-      };
-      for (const auto& [offset, value] : updates) plane[plane_index(offset)] += value;
-      for (int64_t position = 0; position < positions; ++position) {
-        int64_t rest = position, offset = n * in.n + c * in.c;
-        for (int d = g.spatial - 1; d >= 0; --d) {
-          offset += (rest % g.in[d]) * in.s[d];
-          rest /= g.in[d];
-        }
-        Store<T, C>(dx + offset, static_cast<C>(plane[position]), add);
       }
     }
   });
@@ -328,7 +498,7 @@ PMX_REGISTER_OP(Pooling) {
     }
     DispatchAllowed<DTypes::kFloat>("Pooling", in[0].dtype, [&](auto tag) {
       using T = decltype(tag);
-      ReferenceForward<T>(plan, in[0].As<T>(), out[0].As<T>(), add);
+      LoopForward<T>(plan, in[0].As<T>(), out[0].As<T>(), add);
     });
   };
   def.gradient = [](GradientBuilder& b, const GradientArgs& args) -> Grads {
@@ -369,7 +539,7 @@ PMX_REGISTER_OP(_pooling_backward) {
     }
     DispatchAllowed<DTypes::kFloat>("_pooling_backward", in[0].dtype, [&](auto tag) {
       using T = decltype(tag);
-      ReferenceBackward<T>(plan, in[0].As<T>(), in[1].As<T>(), in[2].As<T>(), out[0].As<T>(), add);
+      LoopBackward<T>(plan, in[0].As<T>(), in[1].As<T>(), in[2].As<T>(), out[0].As<T>(), add);
     });
   };
   return def;

@@ -1,6 +1,7 @@
 """Polymix: MXNet 1.x's Python API over the Polymix engine. `import polymix as mx` and MXNet 1.x code runs:
 mx.nd (NDArray), mx.sym (Symbol, bind / simple_bind), mx.autograd, mx.random, mx.test_utils, contexts
-(mx.cpu(), mx.gpu()), mx.optimizer, mx.lr_scheduler, mx.init, mx.metric, mx.io."""
+(mx.cpu(), mx.gpu()), mx.optimizer, mx.lr_scheduler, mx.init, mx.metric, mx.io, and the symbolic training API
+mx.mod (Module), mx.model (checkpoints) and mx.callback."""
 
 __version__ = "0.1.0"
 
@@ -19,6 +20,9 @@ from . import autograd, operator, random, test_utils  # noqa: F401
 from . import registry, executor, lr_scheduler, optimizer, initializer, metric, io  # noqa: F401
 from . import initializer as init  # noqa: F401
 from . import gluon  # noqa: F401
+from . import model, callback  # noqa: F401
+from . import module  # noqa: F401
+from . import module as mod  # noqa: F401
 
 
 def _wait_at_exit():

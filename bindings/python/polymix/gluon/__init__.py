@@ -8,4 +8,5 @@ from . import loss  # noqa: F401
 from . import utils  # noqa: F401
 from . import data  # noqa: F401
 from . import rnn  # noqa: F401
+from . import model_zoo  # noqa: F401
 from .trainer import *  # noqa: F401,F403 pylint: disable=wildcard-import

@@ -1,8 +1,11 @@
 """Fixtures of the MXNet compatibility suite: the real MXNet 1.9.1 (from PyPI, in its own virtualenv made by
 tools/setup), libpolymix.so (POLYMIX_LIBRARY, set by tools/test_all) and run_polymix, which runs a script under
 the Polymix Python package (the suite itself runs in MXNet's virtualenv, where polymix is not installed)."""
+import json
 import os
+import re
 import subprocess
+import sys
 
 import pytest
 
@@ -51,5 +54,37 @@ def run_polymix():
         assert proc.returncode == 0, "%s failed (exit %d):\n%s%s" % (script, proc.returncode, proc.stdout,
                                                                      proc.stderr)
         return proc
+
+    return run
+
+
+def _result_of(stdout, who):
+    """The JSON of the one `RESULT {...}` line a script printed."""
+    lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
+    assert len(lines) == 1, "%s: expected one RESULT line, got:\n%s" % (who, stdout)
+    return json.loads(lines[0][len("RESULT "):])
+
+
+@pytest.fixture
+def run_script_both_ways(tmp_path, run_polymix):
+    """run_script_both_ways(script, import_lines): runs `script` (written for MXNet, printing one `RESULT <json>`
+    line, taking a work folder argument) under MXNet 1.9.1 as written, then under Polymix with its `import mxnet`
+    / `from mxnet...` lines, of which there must be `import_lines`, turned into polymix ones and nothing else
+    changed; returns (MXNet's result, Polymix's result)."""
+
+    def run(script, import_lines):
+        source = open(script).read()
+        ported, replaced = re.subn(r"^(import |from )mxnet\b", r"\1polymix", source, flags=re.M)
+        assert replaced == import_lines and "mxnet" not in re.sub(r'""".*?"""', "", ported, flags=re.S)
+        ported_script = tmp_path / ("polymix_" + os.path.basename(script))
+        ported_script.write_text(ported)
+        (tmp_path / "mxnet").mkdir()
+        reference = subprocess.run([sys.executable, str(script), str(tmp_path / "mxnet")], capture_output=True,
+                                   text=True, timeout=300)
+        assert reference.returncode == 0, reference.stdout + reference.stderr
+        theirs = _result_of(reference.stdout, "MXNet 1.9.1")
+        (tmp_path / "polymix").mkdir()
+        ours = _result_of(run_polymix(ported_script, tmp_path / "polymix").stdout, "Polymix")
+        return theirs, ours
 
     return run

@@ -3,23 +3,14 @@ scripts/module_training_script.py, written for MXNet, runs as written under MXNe
 its import line changed, both learning; and a Module checkpoint (prefix-symbol.json + prefix-%04d.params with
 'arg:'/'aux:' keys) written by either one loads in the other's Module.load and predicts the same.
 
-Polymix runs in a subprocess (module_polymix_side.py, or the ported script) through conftest's run_polymix."""
-import json
+Polymix runs in a subprocess (module_polymix_side.py, or the ported script) through conftest's run_polymix and
+run_script_both_ways."""
 import os
-import re
-import subprocess
-import sys
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "scripts", "module_training_script.py")
-
-
-def _result(stdout):
-    lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
-    assert len(lines) == 1, "expected one RESULT line, got:\n" + stdout
-    return json.loads(lines[0][len("RESULT "):])
 
 
 def _check_learned(result, who):
@@ -32,22 +23,9 @@ def _check_learned(result, who):
     assert result["small_update_changed"] and result["small_outputs"] == [16, 3], who
 
 
-def test_module_script_runs_with_only_the_import_line_changed(tmp_path, run_polymix):
-    source = open(SCRIPT).read()
-    ported, replaced = re.subn(r"^(import |from )mxnet\b", r"\1polymix", source, flags=re.M)
-    assert replaced == 1 and "mxnet" not in re.sub(r'""".*?"""', "", ported, flags=re.S)
-    ported_script = tmp_path / "module_training_script_polymix.py"
-    ported_script.write_text(ported)
-
-    (tmp_path / "mxnet").mkdir()
-    reference = subprocess.run([sys.executable, SCRIPT, str(tmp_path / "mxnet")], capture_output=True, text=True,
-                               timeout=300)
-    assert reference.returncode == 0, reference.stdout + reference.stderr
-    theirs = _result(reference.stdout)
+def test_module_script_runs_with_only_the_import_line_changed(run_script_both_ways):
+    theirs, ours = run_script_both_ways(SCRIPT, import_lines=1)
     _check_learned(theirs, "MXNet 1.9.1")
-
-    (tmp_path / "polymix").mkdir()
-    ours = _result(run_polymix(ported_script, tmp_path / "polymix").stdout)
     _check_learned(ours, "Polymix")
     for key in ("checkpoint_keys", "symbol_arguments", "predict_shape", "small_metric", "files"):
         assert ours[key] == theirs[key], "%s: Polymix %s, MXNet %s" % (key, ours[key], theirs[key])

@@ -53,79 +53,55 @@ def _stack_unroll(cell, length, inputs, begin_state, layout, merge_outputs, vali
     return inputs, next_states
 
 
-class SequentialRNNCell(RecurrentCell):
+class _CellStack:
+    """What SequentialRNNCell and HybridSequentialRNNCell share: a stack of cells run one after the other per
+    step; the states are the cells' states in order."""
+
+    def __repr__(self):
+        return _stack_repr(self)
+
+    def add(self, cell):
+        """Appends a cell to the stack."""
+        self.register_child(cell)
+
+    def state_info(self, batch_size=0):
+        """The states of every cell, in order."""
+        return _cells_state_info(self._children.values(), batch_size)
+
+    def begin_state(self, **kwargs):
+        """The begin states of every cell, in order."""
+        self._check_not_modified()
+        return _cells_begin_state(self._children.values(), **kwargs)
+
+    def __call__(self, inputs, states):
+        return _stack_step(self, inputs, states)
+
+    def unroll(self, length, inputs, begin_state=None, layout="NTC", merge_outputs=None, valid_length=None):
+        """Unrolls each cell over the sequence in turn (so bidirectional cells may be stacked)."""
+        return _stack_unroll(self, length, inputs, begin_state, layout, merge_outputs, valid_length)
+
+    def __getitem__(self, i):
+        return self._children[str(i)]
+
+    def __len__(self):
+        return len(self._children)
+
+
+class SequentialRNNCell(_CellStack, RecurrentCell):
     """A stack of cells: each step runs them one after the other; states are the cells' states in order."""
 
     def __init__(self, prefix=None, params=None):
         super().__init__(prefix=prefix, params=params)
 
-    def __repr__(self):
-        return _stack_repr(self)
-
-    def add(self, cell):
-        """Appends a cell to the stack."""
-        self.register_child(cell)
-
-    def state_info(self, batch_size=0):
-        """The states of every cell, in order."""
-        return _cells_state_info(self._children.values(), batch_size)
-
-    def begin_state(self, **kwargs):
-        """The begin states of every cell, in order."""
-        self._check_not_modified()
-        return _cells_begin_state(self._children.values(), **kwargs)
-
-    def __call__(self, inputs, states):
-        return _stack_step(self, inputs, states)
-
-    def unroll(self, length, inputs, begin_state=None, layout="NTC", merge_outputs=None, valid_length=None):
-        """Unrolls each cell over the sequence in turn (so bidirectional cells may be stacked)."""
-        return _stack_unroll(self, length, inputs, begin_state, layout, merge_outputs, valid_length)
-
-    def __getitem__(self, i):
-        return self._children[str(i)]
-
-    def __len__(self):
-        return len(self._children)
-
     def hybrid_forward(self, *args, **kwargs):
         raise NotImplementedError
 
 
-class HybridSequentialRNNCell(HybridRecurrentCell):
+class HybridSequentialRNNCell(_CellStack, HybridRecurrentCell):
     """A stack of hybrid cells: each step runs them one after the other."""
 
     def __init__(self, prefix=None, params=None):
         super().__init__(prefix=prefix, params=params)
-
-    def __repr__(self):
-        return _stack_repr(self)
-
-    def add(self, cell):
-        """Appends a cell to the stack."""
-        self.register_child(cell)
-
-    def state_info(self, batch_size=0):
-        """The states of every cell, in order."""
-        return _cells_state_info(self._children.values(), batch_size)
-
-    def begin_state(self, **kwargs):
-        """The begin states of every cell, in order."""
-        self._check_not_modified()
-        return _cells_begin_state(self._children.values(), **kwargs)
-
-    def __call__(self, inputs, states):
-        return _stack_step(self, inputs, states)
-
-    def unroll(self, length, inputs, begin_state=None, layout="NTC", merge_outputs=None, valid_length=None):
-        """Unrolls each cell over the sequence in turn (so bidirectional cells may be stacked)."""
-        return _stack_unroll(self, length, inputs, begin_state, layout, merge_outputs, valid_length)
-
-    def __getitem__(self, i):
-        return self._children[str(i)]
-
-    def __len__(self):
-        return len(self._children)
 
     def hybrid_forward(self, F, inputs, states):
         return self.__call__(inputs, states)

@@ -1,4 +1,4 @@
-// Helpers shared by the operator benchmarks (gemm, elementwise, conv): a console reporter that remembers each
+// Helpers shared by the operator benchmarks (gemm, elementwise, conv, pooling): a console reporter that remembers each
 // run's time so ratios measured in the same process can be printed at the end, the machine's load, and
 // running one op through Invoke into preallocated outputs.
 #ifndef POLYMIX_CORE_OPS_BENCHMARK_UTIL_H_
@@ -69,6 +69,19 @@ inline void InvokeInto(const OpDef& op, const OpParams& params, const std::vecto
   options.outputs = outputs;
   Invoke(op, inputs, params, options);
   outputs[0].WaitToRead();
+}
+
+// The main() of an operator benchmark: runs the benchmarks selected on the command line with a TimingReporter,
+// then `summary` (the ratios measured in this run). Returns the process's exit status.
+template <typename Summary>
+int RunAndSummarize(int argc, char** argv, Summary summary) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  TimingReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  summary(reporter);
+  benchmark::Shutdown();
+  return 0;
 }
 
 }  // namespace bench

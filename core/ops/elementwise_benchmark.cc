@@ -117,11 +117,5 @@ void PrintSummary(int rounds) {
 }  // namespace pmx
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  pmx::bench::TimingReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  pmx::PrintSummary(15);
-  benchmark::Shutdown();
-  return 0;
+  return pmx::bench::RunAndSummarize(argc, argv, [](const pmx::bench::TimingReporter&) { pmx::PrintSummary(15); });
 }

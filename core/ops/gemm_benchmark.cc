@@ -122,11 +122,5 @@ void PrintSummary(const bench::TimingReporter& reporter) {
 }  // namespace pmx
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  pmx::bench::TimingReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  pmx::PrintSummary(reporter);
-  benchmark::Shutdown();
-  return 0;
+  return pmx::bench::RunAndSummarize(argc, argv, pmx::PrintSummary);
 }

@@ -43,6 +43,7 @@ EnvSettings Read() {
   settings.gpu_worker_threads = ReadInt("GPU_WORKER_NTHREADS", 2, 1);
   settings.gpu_copy_threads = ReadInt("GPU_COPY_NTHREADS", 2, 1);
   settings.storage_pool = ReadInt("STORAGE_POOL", 1, 0) != 0;
+  settings.engine_spin_us = ReadInt("ENGINE_SPIN_US", 50, 0);
   return settings;
 }
 

@@ -22,6 +22,9 @@ struct EnvSettings {
   int gpu_copy_threads = 2;
   // POLYMIX_STORAGE_POOL: "1" (default) keeps freed blocks for reuse; "0" frees them at once.
   bool storage_pool = true;
+  // POLYMIX_ENGINE_SPIN_US: how long (microseconds) an idle engine worker or a waiting caller polls before it
+  // sleeps (Note [Spinning before sleeping] in core/engine/internal/spin.h); 0 sleeps at once. Default 50.
+  int engine_spin_us = 50;
 
   // Whether the engine runs synchronously (engine_type == "NaiveEngine").
   bool naive_engine() const { return engine_type == "NaiveEngine"; }

@@ -22,6 +22,17 @@ TEST(EnvTest, ReadsPolymixAndMXNetNames) {
   EXPECT_GE(Env().cpu_worker_threads, 1);
 }
 
+TEST(EnvTest, EngineSpinTimeDefaultsTo50AndTakesZero) {
+  EXPECT_EQ(Env().engine_spin_us, 50);
+  setenv("POLYMIX_ENGINE_SPIN_US", "0", 1);
+  ReloadEnvForTesting();
+  EXPECT_EQ(Env().engine_spin_us, 0);
+  setenv("POLYMIX_ENGINE_SPIN_US", "-5", 1);
+  EXPECT_THROW(ReloadEnvForTesting(), Error);
+  unsetenv("POLYMIX_ENGINE_SPIN_US");
+  ReloadEnvForTesting();
+}
+
 TEST(EnvTest, MalformedValuesAreValueErrors) {
   setenv("POLYMIX_CPU_WORKER_NTHREADS", "many", 1);
   EXPECT_THROW(ReloadEnvForTesting(), Error);

@@ -4,18 +4,22 @@
 
 #include <chrono>
 
+#include "core/base/env.h"
+
 namespace pmx {
 namespace engine_internal {
 
 // Note [Spinning before sleeping]
 // Small operations finish in a few microseconds, less than a futex sleep and wake-up cost the two threads
 // involved (a syscall each and a context switch). So a thread about to block for the engine (an idle worker
-// waiting for work, a caller waiting for a variable) first polls its condition for up to kSpinTime; only if the
+// waiting for work, a caller waiting for a variable) first polls its condition for up to SpinTime(); only if the
 // wait is longer than that does it block. The spin is bounded and only happens when the thread would otherwise
-// sleep, so a busy machine loses at most kSpinTime of one core per wait.
+// sleep, so a busy machine loses at most SpinTime() of one core per wait. SpinTime() is POLYMIX_ENGINE_SPIN_US
+// (default 50 µs; set it to 0 on a machine with more busy threads than cores, where a spinning thread takes a
+// core from the thread it waits for).
 
-// How long a thread polls before it blocks.
-constexpr std::chrono::microseconds kSpinTime{50};
+// How long a thread polls before it blocks (POLYMIX_ENGINE_SPIN_US).
+inline std::chrono::microseconds SpinTime() { return std::chrono::microseconds(Env().engine_spin_us); }
 
 // Tells the CPU that the caller is in a spin-wait loop (saves power, yields to the sibling hyper-thread).
 inline void CpuRelax() {
@@ -28,8 +32,9 @@ inline void CpuRelax() {
 
 // Polls `ready()` until it returns true (then true) or `limit` has passed (then false).
 template <typename Ready>
-bool SpinUntil(Ready ready, std::chrono::microseconds limit = kSpinTime) {
+bool SpinUntil(Ready ready, std::chrono::microseconds limit = SpinTime()) {
   if (ready()) return true;
+  if (limit.count() <= 0) return false;
   const auto give_up = std::chrono::steady_clock::now() + limit;
   for (int polls = 1;; ++polls) {
     CpuRelax();
